@@ -1,0 +1,6 @@
+"""``python -m repurposekit`` runs the ``rk`` command line."""
+
+from repurposekit.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""invivo (under construction)."""

@@ -1,0 +1,1 @@
+"""omics (under construction)."""

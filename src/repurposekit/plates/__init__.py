@@ -1,0 +1,1 @@
+"""plates (under construction)."""

@@ -1,0 +1,61 @@
+"""DESIGN.md layers: analysis packages never import plot, cli or report, and load no matplotlib."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "src" / "repurposekit"
+ANALYSES = (
+    "curves",
+    "synergy",
+    "plates",
+    "imaging",
+    "invivo",
+    "survival",
+    "omics",
+    "clinic",
+    "knowledge",
+    "units",
+)
+FORBIDDEN = ("repurposekit.plot", "repurposekit.cli", "repurposekit.report", "matplotlib")
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def _analysis_files():
+    for name in ANALYSES:
+        p = PKG / name
+        yield from ([p.with_suffix(".py")] if not p.is_dir() else sorted(p.rglob("*.py")))
+
+
+@pytest.mark.parametrize("path", list(_analysis_files()), ids=lambda p: str(p.relative_to(PKG)))
+def test_analysis_module_imports_no_plot_cli_report(path):
+    bad = [(line, mod) for line, mod in _imports(path) if mod.startswith(FORBIDDEN)]
+    assert not bad, f"{path.relative_to(PKG)} imports {bad}; plotting belongs in repurposekit.plot"
+
+
+@pytest.mark.parametrize("module", [f"repurposekit.{a}" for a in ANALYSES])
+def test_importing_analysis_does_not_load_matplotlib(module):
+    code = f"import sys, {module}; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", f"import {module} loaded matplotlib"
+
+
+def test_top_level_import_is_light():
+    code = "import sys, repurposekit; print(sorted(m for m in ('pandas','matplotlib','scipy','skimage') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
