@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 _DOMAINS = (
+    "compound",
     "plates",
     "curves",
     "synergy",
