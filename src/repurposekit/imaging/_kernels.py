@@ -1,0 +1,421 @@
+"""Array kernels of the spheroid pipeline (numpy/scipy/scikit-image only, no validation).
+
+Everything here works on 2-D float arrays in pixel units; the public layer converts to µm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import ConvexHull, QhullError, cKDTree
+from skimage import filters, measure, morphology, transform
+
+__all__: list[str] = []
+
+
+# --------------------------------------------------------------------------- focus / projection
+def focus_score(plane: np.ndarray) -> float:
+    """Normalised variance of the Laplacian (Pech-Pacheco et al. 2000), scale-free.
+
+    The plane is lightly smoothed first (σ = 1 px) so that shot noise does not dominate, and
+    the variance is divided by the squared mean intensity, so that exposure changes do not
+    change the score.
+    """
+    p = np.asarray(plane, dtype=np.float32)
+    p = ndi.gaussian_filter(p, 1.0)
+    lap = ndi.laplace(p)
+    mean = float(np.mean(p))
+    if mean == 0:
+        return 0.0
+    return float(np.var(lap) / (mean * mean))
+
+
+def block_mean(image: np.ndarray, factor: int) -> np.ndarray:
+    """Downsample by an integer ``factor`` with block averaging (edges trimmed)."""
+    if factor <= 1:
+        return np.asarray(image, dtype=np.float32)
+    h, w = image.shape
+    hh, ww = h // factor, w // factor
+    a = np.asarray(image[: hh * factor, : ww * factor], dtype=np.float32)
+    return a.reshape(hh, factor, ww, factor).mean(axis=(1, 3))
+
+
+def working_factor(shape: tuple[int, ...], target: int) -> int:
+    """Integer downsampling factor that brings the long side to about ``target`` px."""
+    return max(1, round(max(shape) / float(target)))
+
+
+# --------------------------------------------------------------------------- background
+def flat_field(
+    image: np.ndarray, *, exclude: np.ndarray | None = None, order: int = 2
+) -> np.ndarray:
+    """Multiplicative background: a robust 2-D polynomial fitted to the background pixels.
+
+    The fit is iterated: pixels far from the surface (the spheroid, dark or bright) are
+    excluded and the surface refitted. Returns the background surface (same shape).
+    """
+    h, w = image.shape
+    step = max(1, int(np.ceil(max(h, w) / 64)))
+    sub = image[::step, ::step].astype(np.float64)
+    yy, xx = np.mgrid[0:h:step, 0:w:step]
+    yy = (yy / max(h - 1, 1)) * 2 - 1
+    xx = (xx / max(w - 1, 1)) * 2 - 1
+    terms = [np.ones_like(xx)]
+    for k in range(1, order + 1):
+        for i in range(k + 1):
+            terms.append(xx ** (k - i) * yy**i)
+    design = np.stack([t.ravel() for t in terms], axis=1)
+    z = sub.ravel()
+    keep = np.ones(z.shape, bool)
+    if exclude is not None:
+        keep &= ~exclude[::step, ::step].ravel()[: z.size]
+    coef = np.zeros(design.shape[1])
+    for _ in range(4):
+        if keep.sum() < design.shape[1] * 4:
+            keep[:] = True
+        d = design[keep]
+        coef = np.linalg.solve(d.T @ d + 1e-9 * np.eye(d.shape[1]), d.T @ z[keep])
+        resid = z - design @ coef
+        mad = np.median(np.abs(resid[keep] - np.median(resid[keep]))) * 1.4826 + 1e-12
+        keep = np.abs(resid) < 2.5 * mad
+    yf = ((np.arange(h) / max(h - 1, 1)) * 2 - 1)[:, None]
+    xf = ((np.arange(w) / max(w - 1, 1)) * 2 - 1)[None, :]
+    surface = np.zeros((h, w), np.float64)
+    j = 0
+    for k in range(order + 1):
+        for i in range(k + 1):
+            surface = surface + coef[j] * (xf ** (k - i)) * (yf**i)
+            j += 1
+    return np.maximum(surface, 1e-6).astype(np.float32)
+
+
+def local_std(image: np.ndarray, size: int) -> np.ndarray:
+    """Local standard deviation in a ``size``×``size`` window (box filter of x and x²)."""
+    a = image.astype(np.float32)
+    m = ndi.uniform_filter(a, size)
+    m2 = ndi.uniform_filter(a * a, size)
+    return np.sqrt(np.maximum(m2 - m * m, 0))
+
+
+def robust_noise(values: np.ndarray) -> tuple[float, float]:
+    """Median and MAD-σ of ``values``."""
+    med = float(np.median(values))
+    mad = float(np.median(np.abs(values - med))) * 1.4826
+    return med, mad
+
+
+# --------------------------------------------------------------------------- object selection
+def object_nearest_centre(mask: np.ndarray, *, min_size: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The connected component nearest the image centre, size-weighted.
+
+    Returns ``(main, others)``: the selected object and the labelled remaining components.
+    Each component is scored by (distance from the centre to its nearest pixel) / √area, so a
+    large spheroid slightly off-centre beats a speck of debris lying at the centre.
+    """
+    lab, n = ndi.label(mask)
+    if n == 0:
+        return np.zeros_like(mask, bool), lab
+    sizes = np.bincount(lab.ravel(), minlength=n + 1)
+    h, w = mask.shape
+    yy, xx = np.ogrid[0:h, 0:w]
+    dist = np.hypot(yy - (h - 1) / 2.0, xx - (w - 1) / 2.0)
+    idx = np.arange(1, n + 1)
+    dmin = np.asarray(ndi.minimum(dist, lab, idx), dtype=float)
+    score = dmin / np.sqrt(sizes[1:])
+    score[sizes[1:] < min_size] = np.inf
+    if not np.isfinite(score).any():
+        return np.zeros_like(mask, bool), lab
+    best = int(idx[np.argmin(score)])
+    main = lab == best
+    lab = np.where(main, 0, lab)
+    return main, lab
+
+
+def fill_and_smooth(mask: np.ndarray, radius: int, *, open_radius: int | None = None) -> np.ndarray:
+    """Close gaps up to ``radius`` px, fill holes, then open with ``open_radius`` (default same)."""
+    open_radius = radius if open_radius is None else open_radius
+    if radius > 0 or open_radius > 0:
+        pad = max(radius, open_radius) + 1
+        m = np.pad(mask, pad)
+        if radius > 0:
+            m = ndi.binary_closing(m, structure=morphology.disk(radius))
+        m = ndi.binary_fill_holes(m)
+        if open_radius > 0:
+            m = ndi.binary_opening(m, structure=morphology.disk(open_radius))
+        return m[pad:-pad, pad:-pad]
+    return ndi.binary_fill_holes(mask)
+
+
+def upsample_mask(mask: np.ndarray, shape: tuple[int, int], factor: int) -> np.ndarray:
+    """Bring a low-resolution mask back to ``shape``: smooth bilinear resize, threshold at ½."""
+    if factor <= 1 and mask.shape == tuple(shape):
+        return mask.astype(bool)
+    h, w = mask.shape
+    big = transform.resize(
+        mask.astype(np.float32),
+        (h * factor, w * factor),
+        order=1,
+        mode="edge",
+        anti_aliasing=False,
+    )
+    out = np.zeros(shape, bool)
+    hh, ww = min(shape[0], big.shape[0]), min(shape[1], big.shape[1])
+    out[:hh, :ww] = big[:hh, :ww] > 0.5
+    if hh < shape[0]:
+        out[hh:, :ww] = out[hh - 1 : hh, :ww]
+    if ww < shape[1]:
+        out[:, ww:] = out[:, ww - 1 : ww]
+    return out
+
+
+# --------------------------------------------------------------------------- segmentation
+def segment_brightfield(
+    image: np.ndarray,
+    *,
+    texture_px: int,
+    texture_k: float,
+    dark_k: float,
+    close_px: int,
+    core_sigma_px: float,
+    min_size_px: int,
+) -> dict[str, np.ndarray | float]:
+    """Total (texture or darkness) and core (dense dark centre) masks of a brightfield plane.
+
+    Steps: flat-field (robust polynomial) → normalised image → local standard deviation
+    in a ``texture_px`` window → threshold at background median + ``texture_k``·MAD, OR
+    darkness below background − ``dark_k``·σ → close/fill/open → object nearest the centre.
+    Core: Gaussian-smoothed normalised intensity inside the total mask, Otsu threshold
+    between the halo and the dark centre, component nearest the centre, filled.
+    """
+    img = image.astype(np.float32)
+    bg = flat_field(img)
+    norm = img / bg
+    tex = local_std(norm, texture_px)
+    # background statistics from pixels that look like background in both features
+    t_med, t_sig = robust_noise(tex[::2, ::2])
+    n_med, n_sig = robust_noise(norm[::2, ::2])
+    t_sig = max(t_sig, 1e-6)
+    n_sig = max(n_sig, 1e-6)
+    smooth = ndi.gaussian_filter(norm, 1.0)
+    # darkest level (the core) and the half-way threshold between background and it
+    darkest = float(np.percentile(smooth, 0.5))
+    dark_t = min(n_med - dark_k * n_sig, n_med - 0.5 * (n_med - darkest))
+    dark = smooth < dark_t
+    t_tex = t_med + texture_k * t_sig
+    coarse = tex > t_tex
+    if coarse.sum() > 16:
+        # when the image is much cleaner than the object is textured (e.g. after block
+        # averaging), a noise-relative threshold follows the blurred skirts outwards: also
+        # demand a quarter of the object's typical texture above background
+        level = float(np.median(tex[coarse]))
+        t_tex = max(t_tex, t_med + 0.25 * (level - t_med))
+    textured = tex > t_tex
+    # a dark object's own edge is "textured" within half a window of it: ignore texture there,
+    # the dark outline (half contrast) is better
+    solid_dark = ndi.binary_opening(dark, structure=morphology.disk(max(2, texture_px // 2)))
+    near_dark = ndi.binary_dilation(solid_dark, structure=morphology.disk(texture_px // 2 + 2))
+    fg = (textured & ~near_dark) | dark
+    fg = morphology.remove_small_objects(fg, max_size=max(1, min_size_px // 10))
+    filled = fill_and_smooth(fg, close_px, open_radius=1)
+    # the texture window spreads the textured mask outwards by half a window plus the edge blur
+    # (≈ 1 px): shrink by that much; dark pixels keep their own (half-contrast) outline
+    shrink = texture_px // 2
+    eroded = ndi.binary_erosion(filled, structure=morphology.disk(shrink), border_value=1)
+    filled = eroded | (filled & dark)
+    main, others = object_nearest_centre(filled, min_size=min_size_px)
+    # core: half-way between the halo level and the darkest level, on a smoothed image
+    core = np.zeros_like(main)
+    if main.any():
+        sm = ndi.gaussian_filter(norm, core_sigma_px)
+        core_level = float(np.percentile(sm[main], 2))
+        halo = main & ~(smooth < n_med - 0.5 * (n_med - core_level))
+        halo_level = float(np.median(sm[halo])) if halo.sum() > 0.05 * main.sum() else n_med
+        if halo_level - core_level > 3 * n_sig:
+            t = 0.5 * (halo_level + core_level)
+            cand = (sm <= t) & main
+            cand = fill_and_smooth(cand, max(1, close_px // 2))
+            core, _ = object_nearest_centre(cand, min_size=max(1, min_size_px // 4))
+            core = ndi.binary_fill_holes(core) & main
+    return {
+        "total": main,
+        "core": core,
+        "others": others,
+        "foreground": fg,
+        "background_level": float(np.median(bg)),
+    }
+
+
+def fraction_threshold(image: np.ndarray, fraction: float) -> float:
+    """``b + fraction·(F − b)``: b = median (background), F = median above Otsu (foreground)."""
+    a = image
+    b = float(np.median(a))
+    if np.ptp(a) == 0:
+        return float(a.max()) + 1.0
+    t = filters.threshold_otsu(a)
+    above = a[a > t]
+    fg = float(np.median(above)) if above.size else float(a.max())
+    return b + fraction * (fg - b)
+
+
+def block_any(mask: np.ndarray, factor: int) -> np.ndarray:
+    """Downsample a mask by ``factor``: a block is True when any of its pixels is."""
+    if factor <= 1:
+        return mask.copy()
+    h, w = mask.shape
+    hh, ww = -(-h // factor), -(-w // factor)
+    m = np.zeros((hh * factor, ww * factor), bool)
+    m[:h, :w] = mask
+    return m.reshape(hh, factor, ww, factor).any(axis=(1, 3))
+
+
+def repeat_up(mask: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
+    """Nearest-neighbour upsampling of a block mask back to ``shape``."""
+    if factor <= 1:
+        return mask[: shape[0], : shape[1]]
+    return np.repeat(np.repeat(mask, factor, 0), factor, 1)[: shape[0], : shape[1]]
+
+
+def segment_fluorescence(
+    image: np.ndarray,
+    *,
+    fraction: float,
+    sigma_px: float,
+    close_px: int,
+    core_px: int,
+    min_size_px: int,
+    factor: int,
+) -> dict[str, np.ndarray | float]:
+    """Cell pixels, spheroid envelope and dense core of a fluorescence plane.
+
+    Cell pixels (full resolution): Gaussian (``sigma_px``) then ``fraction_threshold``.
+    Envelope (computed at 1/``factor`` resolution): cell pixels closed over ``close_px``,
+    filled, component nearest the centre. ``total`` = all cell pixels (the definition of
+    Mungai et al.: area = every cell/nucleus pixel, detached invading cells included). Core:
+    the filled cell mass opened with a disk of ``core_px`` (removes the invading front).
+    """
+    a = image.astype(np.float32)
+    if sigma_px > 0:
+        a = ndi.gaussian_filter(a, sigma_px)
+    t = fraction_threshold(a, fraction)
+    cells = a > t
+    small = block_any(cells, factor)
+    cpx = max(1, round(close_px / factor))
+    env = fill_and_smooth(small, cpx, open_radius=1)
+    main_env, others = object_nearest_centre(env, min_size=max(1, min_size_px // factor**2))
+    core = np.zeros_like(main_env)
+    if main_env.any():
+        solid = ndi.binary_fill_holes(ndi.binary_closing(small, structure=morphology.disk(1)))
+        solid = ndi.binary_opening(
+            solid & main_env, structure=morphology.disk(max(1, round(core_px / factor)))
+        )
+        core, _ = object_nearest_centre(solid, min_size=max(1, min_size_px // (4 * factor**2)))
+        core = ndi.binary_fill_holes(core)
+    shape = cells.shape
+    return {
+        "total": cells,
+        "envelope": repeat_up(main_env, factor, shape),
+        "core": repeat_up(core, factor, shape) & ndi.binary_fill_holes(cells),
+        "others": repeat_up(others > 0, factor, shape),
+        "foreground": cells,
+        "threshold": float(t),
+    }
+
+
+# --------------------------------------------------------------------------- measurement
+def boundary_points(mask: np.ndarray) -> np.ndarray:
+    """(N, 2) row/col coordinates of the sub-pixel outline(s) of ``mask``."""
+    if not mask.any():
+        return np.empty((0, 2))
+    padded = np.pad(mask.astype(np.float32), 1)
+    contours = measure.find_contours(padded, 0.5)
+    if not contours:
+        return np.empty((0, 2))
+    return np.concatenate(contours) - 1.0
+
+
+def outer_contour(mask: np.ndarray) -> np.ndarray:
+    """The longest closed sub-pixel outline of ``mask`` ((N, 2) row/col).
+
+    The mask is smoothed (Gaussian σ = 1 px) before the 0.5 iso-line is traced, so the
+    outline follows the object rather than the pixel staircase (whose length over-estimates
+    a disk's perimeter by ≈ 8 %).
+    """
+    if not mask.any():
+        return np.empty((0, 2))
+    padded = ndi.gaussian_filter(np.pad(mask.astype(np.float32), 3), 1.0)[2:-2, 2:-2]
+    contours = measure.find_contours(padded, 0.5)
+    return max(contours, key=len) - 1.0
+
+
+def feret_diameters(points: np.ndarray) -> tuple[float, float]:
+    """Maximum and minimum Feret (caliper) diameters of a point set, in px.
+
+    Max: the largest distance between convex-hull vertices. Min: rotating calipers, the
+    smallest width over the hull's edge directions.
+    """
+    if len(points) < 3:
+        return 0.0, 0.0
+    try:
+        hull = ConvexHull(points)
+    except QhullError:
+        d = np.ptp(points, axis=0)
+        return float(np.hypot(*d)), 0.0
+    v = points[hull.vertices]
+    diff = v[:, None, :] - v[None, :, :]
+    dmax = float(np.sqrt((diff**2).sum(-1)).max())
+    e = np.roll(v, -1, axis=0) - v
+    norms = np.hypot(e[:, 0], e[:, 1])
+    ok = norms > 0
+    n = np.stack([-e[ok, 1], e[ok, 0]], axis=1) / norms[ok, None]
+    proj = np.einsum("kj,ij->ki", n, v)  # (edges, vertices)
+    widths = proj.max(axis=1) - proj.min(axis=1)
+    return dmax, float(widths.min()) if widths.size else 0.0
+
+
+def hull_area(points: np.ndarray) -> float:
+    """Area (px²) of the convex hull of ``points``."""
+    if len(points) < 3:
+        return 0.0
+    try:
+        return float(ConvexHull(points).volume)
+    except QhullError:
+        return 0.0
+
+
+def polygon_area(contour: np.ndarray) -> float:
+    """Shoelace area (px²) of a closed contour."""
+    if len(contour) < 3:
+        return 0.0
+    y, x = contour[:, 0], contour[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def strand_count(total: np.ndarray, *, radius_px: int, min_area_px: int) -> int:
+    """Protrusions of ``total`` thinner than 2·``radius_px``: components of total − opening."""
+    if not total.any() or radius_px < 1:
+        return 0
+    pad = radius_px + 1
+    m = np.pad(total, pad)
+    opened = ndi.binary_opening(m, structure=morphology.disk(radius_px))
+    resid = (m & ~opened)[pad:-pad, pad:-pad]
+    lab, n = ndi.label(resid, structure=np.ones((3, 3)))
+    if n == 0:
+        return 0
+    sizes = np.bincount(lab.ravel())[1:]
+    return int((sizes >= min_area_px).sum())
+
+
+def max_distance_outside(points: np.ndarray, reference_contour: np.ndarray) -> float:
+    """Largest distance (px) from ``points`` lying outside the closed ``reference_contour``.
+
+    Points inside the reference outline count as 0. The maximum of the distance to a set over
+    a region lies on the region's boundary, so passing the outline of the later mask suffices.
+    """
+    if len(points) == 0 or len(reference_contour) < 3:
+        return float("nan")
+    inside = measure.points_in_poly(points, reference_contour)
+    if inside.all():
+        return 0.0
+    tree = cKDTree(reference_contour)
+    d, _ = tree.query(points[~inside])
+    return float(d.max())
