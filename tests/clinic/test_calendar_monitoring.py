@@ -32,7 +32,8 @@ def test_weekdays_option_and_any_start_day():
     cal = regimen_calendar(start="2026-01-07", cycles=1, weekdays=["Mon", "Thu"])  # a Wednesday
     t = cal.to_frame()
     avu = t[(t["agent"] == "avutometinib") & (t["status"] == "dose")]
-    assert len(avu) == 6 and set(avu["weekday"]) == {"Mon", "Thu"}
+    assert len(avu) == 6
+    assert set(avu["weekday"]) == {"Mon", "Thu"}
     with pytest.raises(DataValidationError, match="weekdays"):
         regimen_calendar(start="2026-01-07", weekdays=["Funday", "Thu"])
     with pytest.raises(DataValidationError, match="cycles"):
@@ -42,11 +43,15 @@ def test_weekdays_option_and_any_start_day():
 
 
 def test_reduced_levels_and_ics():
-    cal = regimen_calendar(start="2026-01-05", cycles=1, levels={"defactinib": -1, "avutometinib": -1})
+    cal = regimen_calendar(
+        start="2026-01-05", cycles=1, levels={"defactinib": -1, "avutometinib": -1}
+    )
     sup = cal.supply().set_index("agent")
-    assert sup.loc["defactinib", "units"] == 21 and sup.loc["avutometinib", "units"] == 12
+    assert sup.loc["defactinib", "units"] == 21
+    assert sup.loc["avutometinib", "units"] == 12
     ics = cal.to_ics(dtstamp=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.count("BEGIN:VEVENT") == 27
+    assert ics.startswith("BEGIN:VCALENDAR\r\n")
+    assert ics.count("BEGIN:VEVENT") == 27
     assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
     assert "once daily" in cal.summary() or "tablets" in cal.summary()
     with pytest.raises(DataValidationError, match="unknown agent"):

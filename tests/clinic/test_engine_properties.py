@@ -14,17 +14,31 @@ RULES = load_rules()
 FINDINGS = list(RULES.categories["ocular"].findings)
 
 ae = st.one_of(
-    st.builds(lambda g, i: {"category": "rash", "grade": g, "intolerable": i and g == 2},
-              st.integers(0, 4), st.booleans()),
-    st.builds(lambda g, r: {"category": "cpk", "grade": g, "rhabdomyolysis": r},
-              st.integers(0, 4), st.booleans().map(lambda b: b and False)),
-    st.builds(lambda g, b: {"category": "hepatotoxicity", "grade": g, "bilirubin_grade": b},
-              st.integers(0, 4), st.integers(0, 3)),
-    st.builds(lambda g, t: {"category": "other", "grade": g, "term": t},
-              st.integers(0, 4), st.sampled_from(["diarrhoea", "fatigue"])),
+    st.builds(
+        lambda g, i: {"category": "rash", "grade": g, "intolerable": i and g == 2},
+        st.integers(0, 4),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda g, r: {"category": "cpk", "grade": g, "rhabdomyolysis": r},
+        st.integers(0, 4),
+        st.booleans().map(lambda b: b and False),
+    ),
+    st.builds(
+        lambda g, b: {"category": "hepatotoxicity", "grade": g, "bilirubin_grade": b},
+        st.integers(0, 4),
+        st.integers(0, 3),
+    ),
+    st.builds(
+        lambda g, t: {"category": "other", "grade": g, "term": t},
+        st.integers(0, 4),
+        st.sampled_from(["diarrhoea", "fatigue"]),
+    ),
     st.builds(lambda f: {"category": "ocular", "finding": f}, st.sampled_from(FINDINGS)),
-    st.builds(lambda v: {"type": "lab", "results": [{"test": "CPK", "value": v, "uln": 200}]},
-              st.integers(50, 2600)),
+    st.builds(
+        lambda v: {"type": "lab", "results": [{"test": "CPK", "value": v, "uln": 200}]},
+        st.integers(50, 2600),
+    ),
 )
 courses = st.lists(st.tuples(st.integers(0, 9), ae), min_size=1, max_size=14)
 
@@ -65,7 +79,8 @@ def test_every_state_matches_one_rule_or_an_explicit_no_rule(steps):
         assert len(hits) <= 1
         rule = RULES.rule(d.rule_id)
         if d.action == "no_rule":
-            assert d.rule_id == "general-no-rule" and not hits
+            assert d.rule_id == "general-no-rule"
+            assert not hits
         if d.phase == "event":
             assert hits == [rule]
             assert condition_matches(rule.when, state)
@@ -79,5 +94,6 @@ def test_a_discontinuation_is_final(steps):
     stopped = False
     for d in c.decisions:
         if stopped:
-            assert d.status == "discontinued" and d.action == "discontinue"
+            assert d.status == "discontinued"
+            assert d.action == "discontinue"
         stopped = stopped or d.status == "discontinued"

@@ -44,12 +44,15 @@ def test_golden_case(file, case):
         assert d.action == exp["action"], where
         assert d.rule_id == exp["rule"], where
         if "levels" in exp:
-            assert [d.dose_levels["defactinib"], d.dose_levels["avutometinib"]] == exp["levels"], where
+            assert [d.dose_levels["defactinib"], d.dose_levels["avutometinib"]] == exp["levels"], (
+                where
+            )
         if "phase" in exp:
             assert d.phase == exp["phase"], where
         if "recheck" in exp:
             assert d.recheck_date == exp["recheck"], where
-        assert d.citation and d.rule_row
+        assert d.citation
+        assert d.rule_row
 
 
 def test_every_table_row_has_a_golden_case():
@@ -72,6 +75,12 @@ def test_history_paths_are_covered():
 
 def test_recheck_date_is_three_weeks_after_onset():
     c = Course(patient="p", start="2026-01-05")
-    d = c.record({"date": "2026-01-20", "type": "lab", "results": [{"test": "CPK", "value": 1500, "uln": 200}]})
+    d = c.record(
+        {
+            "date": "2026-01-20",
+            "type": "lab",
+            "results": [{"test": "CPK", "value": 1500, "uln": 200}],
+        }
+    )
     assert d.recheck_date == dt.date(2026, 2, 10)
     assert "21 days" in d.resume_condition

@@ -13,16 +13,32 @@ from repurposekit.clinic import grade_lab, grade_labs
     ("test", "value", "uln", "grade"),
     [
         # ALT/AST: >ULN-3, >3-5, >5-20, >20 x ULN (exclusive lower bounds)
-        ("ALT", 40, 40, 0), ("ALT", 41, 40, 1), ("ALT", 120, 40, 1), ("ALT", 121, 40, 2),
-        ("ALT", 200, 40, 2), ("ALT", 201, 40, 3), ("ALT", 800, 40, 3), ("ALT", 801, 40, 4),
-        ("AST", 200, 40, 2), ("AST", 200.01, 40, 3),
+        ("ALT", 40, 40, 0),
+        ("ALT", 41, 40, 1),
+        ("ALT", 120, 40, 1),
+        ("ALT", 121, 40, 2),
+        ("ALT", 200, 40, 2),
+        ("ALT", 201, 40, 3),
+        ("ALT", 800, 40, 3),
+        ("ALT", 801, 40, 4),
+        ("AST", 200, 40, 2),
+        ("AST", 200.01, 40, 3),
         # bilirubin: >ULN-1.5, >1.5-3, >3-10, >10 x ULN
-        ("bilirubin", 1.2, 1.2, 0), ("bilirubin", 1.8, 1.2, 1), ("bilirubin", 1.81, 1.2, 2),
-        ("bilirubin", 3.6, 1.2, 2), ("bilirubin", 3.61, 1.2, 3), ("bilirubin", 12.0, 1.2, 3),
+        ("bilirubin", 1.2, 1.2, 0),
+        ("bilirubin", 1.8, 1.2, 1),
+        ("bilirubin", 1.81, 1.2, 2),
+        ("bilirubin", 3.6, 1.2, 2),
+        ("bilirubin", 3.61, 1.2, 3),
+        ("bilirubin", 12.0, 1.2, 3),
         ("bilirubin", 12.01, 1.2, 4),
         # CPK: >ULN-2.5, >2.5-5, >5-10, >10 x ULN
-        ("CPK", 500, 200, 1), ("CPK", 501, 200, 2), ("CPK", 1000, 200, 2), ("CPK", 1001, 200, 3),
-        ("CPK", 2000, 200, 3), ("CPK", 2001, 200, 4), ("CK", 3.0, 0.3, 3),
+        ("CPK", 500, 200, 1),
+        ("CPK", 501, 200, 2),
+        ("CPK", 1000, 200, 2),
+        ("CPK", 1001, 200, 3),
+        ("CPK", 2000, 200, 3),
+        ("CPK", 2001, 200, 4),
+        ("CK", 3.0, 0.3, 3),
     ],
 )
 def test_band_edges(test, value, uln, grade):
@@ -61,8 +77,14 @@ def test_errors_are_clear():
 
 
 def test_grade_labs_table_and_input_unchanged():
-    df = pd.DataFrame({"test": ["ALT", "CPK", "AST"], "value": [201, 2001, 90], "uln": [40, 200, 40],
-                       "baseline": [None, None, 60]})
+    df = pd.DataFrame(
+        {
+            "test": ["ALT", "CPK", "AST"],
+            "value": [201, 2001, 90],
+            "uln": [40, 200, 40],
+            "baseline": [None, None, 60],
+        }
+    )
     copy = df.copy()
     out = grade_labs(df)
     assert out["grade"].tolist() == [3, 4, 1]
@@ -74,4 +96,5 @@ def test_grade_labs_table_and_input_unchanged():
 
 def test_summary_and_dict():
     g = grade_lab("ALT", 201, uln=40)
-    assert "grade 3" in g.summary() and g.to_dict()["ctcae_version"] == "5.0"
+    assert "grade 3" in g.summary()
+    assert g.to_dict()["ctcae_version"] == "5.0"

@@ -56,7 +56,12 @@ def test_every_animal_once_and_sizes_respected(seed, sizes, extra):
 
 def test_same_seed_same_allocation_and_different_seed_differs():
     df = _cohort(1, 40)
-    kw = {"group_sizes": {"V": 8, "A": 8, "B": 8, "AB": 8}, "balance_on": ("volume_mm3", "body_weight_g"), "window_mm3": None, "n_candidates": 200}
+    kw = {
+        "group_sizes": {"V": 8, "A": 8, "B": 8, "AB": 8},
+        "balance_on": ("volume_mm3", "body_weight_g"),
+        "window_mm3": None,
+        "n_candidates": 200,
+    }
     a = randomize(df, rng=42, **kw).table
     b = randomize(df, rng=42, **kw).table
     c = randomize(df, rng=43, **kw).table
@@ -69,7 +74,14 @@ def test_balance_better_than_random_allocation(seed):
     # simulated cohort of 40 animals in 4 groups of 10: the chosen allocation must beat the
     # 5th percentile of plain random allocations (same animals, same criterion)
     df = _cohort(100 + seed, 40)
-    a = randomize(df, group_sizes=[10, 10, 10, 10], window_mm3=None, balance_on=("volume_mm3", "body_weight_g"), rng=seed, n_candidates=300)
+    a = randomize(
+        df,
+        group_sizes=[10, 10, 10, 10],
+        window_mm3=None,
+        balance_on=("volume_mm3", "body_weight_g"),
+        rng=seed,
+        n_candidates=300,
+    )
     X = df[["volume_mm3", "body_weight_g"]].to_numpy()
     mu, sd = X.mean(0), X.std(0, ddof=1)
     r = np.random.default_rng(999)
@@ -83,7 +95,9 @@ def test_balance_better_than_random_allocation(seed):
 
 
 def test_window_and_too_few_animals():
-    df = pd.DataFrame({"subject": list("abcdefgh"), "volume_mm3": [80, 110, 120, 130, 140, 145, 170, 125]})
+    df = pd.DataFrame(
+        {"subject": list("abcdefgh"), "volume_mm3": [80, 110, 120, 130, 140, 145, 170, 125]}
+    )
     a = randomize(df, group_sizes=[2, 2], rng=0, n_candidates=10)
     assert set(a.excluded["subject"]) >= {"a", "g"}
     assert a.table["volume_mm3"].between(100, 150).all()
@@ -125,7 +139,13 @@ def _design(schedule: str, days: int = 56) -> StudyDesign:
 
 @pytest.mark.parametrize(
     ("schedule", "n_days", "admins"),
-    [("QD", 56, 56), ("BID", 56, 112), ("5 days/week", 40, 40), ("BID 3 weeks on/1 off", 42, 84), ("twice weekly", 16, 16)],
+    [
+        ("QD", 56, 56),
+        ("BID", 56, 112),
+        ("5 days/week", 40, 40),
+        ("BID 3 weeks on/1 off", 42, 84),
+        ("twice weekly", 16, 16),
+    ],
 )
 def test_dosing_day_counts(schedule, n_days, admins):
     cal = dosing_calendar(_design(schedule))
@@ -140,13 +160,17 @@ def test_dosing_day_counts(schedule, n_days, admins):
 
 def test_animal_doses_from_body_weight():
     d = _design("BID")
-    bw = pd.DataFrame({"subject": ["a", "b"], "group": ["Drug", "Drug"], "body_weight_g": [20.0, 25.0]})
+    bw = pd.DataFrame(
+        {"subject": ["a", "b"], "group": ["Drug", "Drug"], "body_weight_g": [20.0, 25.0]}
+    )
     t = animal_doses(d, bw).set_index("subject")
     assert t.loc["a", "dose_mg"] == pytest.approx(1.0)  # 50 mg/kg × 0.020 kg
     assert t.loc["b", "daily_dose_mg"] == pytest.approx(2.5)  # BID
     assert t.loc["b", "volume_ml"] == pytest.approx(0.25)  # 10 mL/kg
     assert t.loc["a", "concentration_mg_per_ml"] == pytest.approx(5.0)
-    over_time = pd.DataFrame({"subject": ["a", "a"], "group": ["Drug"] * 2, "day": [0, 7], "body_weight_g": [20.0, 18.0]})
+    over_time = pd.DataFrame(
+        {"subject": ["a", "a"], "group": ["Drug"] * 2, "day": [0, 7], "body_weight_g": [20.0, 18.0]}
+    )
     t2 = animal_doses(d, over_time)
     assert t2.loc[t2.study_day == 6, "dose_mg"].iloc[0] == pytest.approx(1.0)
     assert t2.loc[t2.study_day == 7, "dose_mg"].iloc[0] == pytest.approx(0.9)
@@ -163,19 +187,38 @@ def test_measurement_plan_and_ics():
     assert len(plan[plan.task == "body_weight"]) == 4  # 2 weeks × 2 (Mon, Thu)
     cal = study_calendar(d)
     ics = calendar_to_ics(cal, name="test study")
-    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.endswith("END:VCALENDAR\r\n")
+    assert ics.startswith("BEGIN:VCALENDAR\r\n")
+    assert ics.endswith("END:VCALENDAR\r\n")
     assert ics.count("BEGIN:VEVENT") == len(cal)
     assert "DTSTART;VALUE=DATE:20260105" in ics
     assert calendar_to_ics(cal, name="test study") == ics  # reproducible
+    assert max(len(line.encode()) for line in ics.split("\r\n")) <= 75  # RFC 5545 folding
+    long = cal.assign(details="x" * 200)
+    unfolded = calendar_to_ics(long).replace("\r\n ", "")
+    assert "DESCRIPTION:" + "x" * 200 in unfolded
 
 
 def test_design_from_dict_errors():
-    ok = {"study": {"start_date": "2026-01-05", "duration_days": 28}, "groups": [{"name": "V", "n": 8}]}
+    ok = {
+        "study": {"start_date": "2026-01-05", "duration_days": 28},
+        "groups": [{"name": "V", "n": 8}],
+    }
     assert StudyDesign.from_dict(ok).control == "V"
     with pytest.raises(DataValidationError, match=r"\[study\].*start_date"):
         StudyDesign.from_dict({"study": {"duration_days": 28}, "groups": [{"name": "V", "n": 1}]})
-    bad = {**ok, "groups": [{"name": "V", "n": 8, "agents": [{"agent": "x", "dose_mg_per_kg": 1, "schedule": "hourly-ish"}]}]}
+    bad = {
+        **ok,
+        "groups": [
+            {
+                "name": "V",
+                "n": 8,
+                "agents": [{"agent": "x", "dose_mg_per_kg": 1, "schedule": "hourly-ish"}],
+            }
+        ],
+    }
     with pytest.raises(DataValidationError, match=r"groups\[0\].agents\[0\].schedule"):
         StudyDesign.from_dict(bad)
     with pytest.raises(DataValidationError, match="not group names"):
-        StudyDesign.from_dict({**ok, "combination": {"control": "V", "a": "A", "b": "B", "combination": "AB"}})
+        StudyDesign.from_dict(
+            {**ok, "combination": {"control": "V", "a": "A", "b": "B", "combination": "AB"}}
+        )

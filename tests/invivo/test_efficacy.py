@@ -48,31 +48,51 @@ def test_tgi_rtv_day17_ls1034(ls1034, expected):
 def test_tgi_bliss_and_hsa_synergy_ls1034(ls1034, expected):
     e = expected["invivosyn_LS_1034"]
     b = tgi_synergy(ls1034, day=DAY17, n_boot=200, rng=5).table.iloc[0]
-    assert b["tgi_expected_pct"] == pytest.approx(e["TGI_synergy_Bliss_day17"]["expected_TGI"], abs=1e-4)
-    assert b["synergy_score"] == pytest.approx(e["TGI_synergy_Bliss_day17"]["synergy_score"], abs=1e-4)
-    assert b["log_ratio"] == pytest.approx(e["TGI_synergy_Bliss_day17"]["CI_log_obs_over_exp"], abs=1e-6)
+    assert b["tgi_expected_pct"] == pytest.approx(
+        e["TGI_synergy_Bliss_day17"]["expected_TGI"], abs=1e-4
+    )
+    assert b["synergy_score"] == pytest.approx(
+        e["TGI_synergy_Bliss_day17"]["synergy_score"], abs=1e-4
+    )
+    assert b["log_ratio"] == pytest.approx(
+        e["TGI_synergy_Bliss_day17"]["CI_log_obs_over_exp"], abs=1e-6
+    )
     assert b["ss_low"] < b["synergy_score"] < b["ss_high"]
     assert "> 0 synergy" in b["convention"]
     h = tgi_synergy(ls1034, day=DAY17, method="hsa", n_boot=0).table.iloc[0]
-    assert h["tgi_expected_pct"] == pytest.approx(e["TGI_synergy_HSA_day17"]["expected_TGI"], abs=1e-4)
-    assert h["synergy_score"] == pytest.approx(e["TGI_synergy_HSA_day17"]["synergy_score"], abs=1e-4)
+    assert h["tgi_expected_pct"] == pytest.approx(
+        e["TGI_synergy_HSA_day17"]["expected_TGI"], abs=1e-4
+    )
+    assert h["synergy_score"] == pytest.approx(
+        e["TGI_synergy_HSA_day17"]["synergy_score"], abs=1e-4
+    )
 
 
 @pytest.mark.reference
 @pytest.mark.parametrize(
     ("study", "key"),
-    [("LS_1034", "invivosyn_LS_1034"), ("SNU-81", "invivosyn_SNU_81"), ("SW837", "invivosyn_SW837")],
+    [
+        ("LS_1034", "invivosyn_LS_1034"),
+        ("SNU-81", "invivosyn_SNU_81"),
+        ("SW837", "invivosyn_SW837"),
+    ],
 )
 def test_auc_synergy(invivo_ref, expected, study, key):
     gd = prepare_growth_data(read_growth_table(invivo_ref / "invivoSyn" / f"{study}.csv"))
     e = expected[key]
-    bliss = e.get("AUC_synergy_Bliss_t21") or {"CI": e["AUC_synergy_t21"]["Bliss_CI"], "SS": e["AUC_synergy_t21"]["Bliss_SS"]}
+    bliss = e.get("AUC_synergy_Bliss_t21") or {
+        "CI": e["AUC_synergy_t21"]["Bliss_CI"],
+        "SS": e["AUC_synergy_t21"]["Bliss_SS"],
+    }
     r = auc_synergy(gd, n_boot=0).table.iloc[0]
     # published with 7 significant digits
     assert r["combination_index"] == pytest.approx(bliss["CI"], rel=1e-6)
     assert r["synergy_score"] == pytest.approx(bliss["SS"], rel=1e-6)
     if "AUC_synergy_HSA_t21" in e or "HSA_CI" in e.get("AUC_synergy_t21", {}):
-        hsa = e.get("AUC_synergy_HSA_t21") or {"CI": e["AUC_synergy_t21"]["HSA_CI"], "SS": e["AUC_synergy_t21"]["HSA_SS"]}
+        hsa = e.get("AUC_synergy_HSA_t21") or {
+            "CI": e["AUC_synergy_t21"]["HSA_CI"],
+            "SS": e["AUC_synergy_t21"]["HSA_SS"],
+        }
         h = auc_synergy(gd, method="hsa", n_boot=0).table.iloc[0]
         assert h["combination_index"] == pytest.approx(hsa["CI"], rel=1e-6)
         assert h["synergy_score"] == pytest.approx(hsa["SS"], rel=1e-6)
@@ -143,7 +163,12 @@ def test_compare_groups_welch_and_wilcoxon(ls1034):
     assert (pw["welch_p_adj"] >= pw["welch_p"] - 1e-15).all()
     assert pw.loc["Irinotecan+Rabusertib", "wilcoxon_p_adj"] < 0.01
     # per-animal table (tumour weights at termination)
-    w = pd.DataFrame({"group": ["V"] * 5 + ["T"] * 5, "tumour_weight_g": [1.2, 1.0, 1.4, 0.9, 1.1, 0.3, 0.4, 0.2, 0.5, 0.35]})
+    w = pd.DataFrame(
+        {
+            "group": ["V"] * 5 + ["T"] * 5,
+            "tumour_weight_g": [1.2, 1.0, 1.4, 0.9, 1.1, 0.3, 0.4, 0.2, 0.5, 0.35],
+        }
+    )
     cw = compare_groups(w, value="tumour_weight_g")
     assert cw.pairwise.iloc[0]["ratio_geo_mean"] < 0.5
 
@@ -153,7 +178,7 @@ def test_welch_anova_matches_oneway_for_equal_variances():
 
     r = np.random.default_rng(0)
     a, b, c = (r.normal(m, 1, 400) for m in (0, 0.1, 0.2))
-    f, _, _, p = _welch_anova([a, b, c])
+    f, _, _, _p = _welch_anova([a, b, c])
     from scipy import stats
 
     # equal n and variances: Welch's F is close to the ordinary F (within 2 %)

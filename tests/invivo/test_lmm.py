@@ -100,12 +100,14 @@ def test_reml_gradient_matches_finite_differences(grwth_data):
     g = gram(y, X, z)
     rng = np.random.default_rng(3)
     theta = np.r_[np.log(7e-5), np.log(0.045) + rng.normal(0, 0.3, len(y))]
-    f0, grad = _negloglik_and_grad(theta, g, True)
+    _f0, grad = _negloglik_and_grad(theta, g, True)
     h = 1e-6
     for k in (0, 1, 5, 20):
         e = np.zeros_like(theta)
         e[k] = h
-        fd = (_negloglik_and_grad(theta + e, g, True)[0] - _negloglik_and_grad(theta - e, g, True)[0]) / (2 * h)
+        fd = (
+            _negloglik_and_grad(theta + e, g, True)[0] - _negloglik_and_grad(theta - e, g, True)[0]
+        ) / (2 * h)
         # central differences: error O(h²) plus rounding ~1e-9 relative to |f| ~ 1e2
         assert grad[k] == pytest.approx(fd, rel=1e-5, abs=1e-5)
 
@@ -119,7 +121,14 @@ def test_recovers_simulated_growth_rates():
             slope = k + rng.normal(0, 0.01)
             v0 = 120.0
             for day in range(0, 29, 3):
-                rows.append((f"{g}{i}", g, day, v0 * np.exp(slope * day + (rng.normal(0, 0.1) if day else 0))))
+                rows.append(
+                    (
+                        f"{g}{i}",
+                        g,
+                        day,
+                        v0 * np.exp(slope * day + (rng.normal(0, 0.1) if day else 0)),
+                    )
+                )
     gd = prepare_growth_data(pd.DataFrame(rows, columns=["subject", "group", "day", "volume_mm3"]))
     est = fit_growth_lmm(gd).estimates.set_index("group")
     for g, k in true.items():

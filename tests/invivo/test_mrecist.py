@@ -22,14 +22,19 @@ def test_reproduces_all_849_xeva_calls(invivo_ref):
     assert (m["mrecist"] == m["mRECIST_xeva"]).all()
     # README: exact reimplementation; 1e-4 as recommended in expected_values.json
     np.testing.assert_allclose(m["best_response_pct"], m["best.response_xeva"], atol=1e-4)
-    np.testing.assert_allclose(m["best_avg_response_pct"], m["best.average.response_xeva"], atol=1e-4)
+    np.testing.assert_allclose(
+        m["best_avg_response_pct"], m["best.average.response_xeva"], atol=1e-4
+    )
     np.testing.assert_allclose(m["best_response_day"], m["best.response.time_xeva"])
 
 
 @pytest.mark.reference
 def test_thresholds_reproduce_published_calls(invivo_ref):
     ref = pd.read_csv(invivo_ref / "Xeva_PDXE_brca" / "pdxe_brca_metrics.csv")
-    calls = [mrecist_call(a, b) for a, b in zip(ref["best.response_published"], ref["best.avg.response_published"])]
+    calls = [
+        mrecist_call(a, b)
+        for a, b in zip(ref["best.response_published"], ref["best.avg.response_published"])
+    ]
     first = ref["mRECIST_published"].str.split("-->").str[0]
     assert (np.array(calls) == first.to_numpy()).all()
 
@@ -46,14 +51,28 @@ def test_xeva_doc_example(expected):
 
 @pytest.mark.parametrize(
     ("br", "bar", "call"),
-    [(-96, -41, "CR"), (-96, -30, "PR"), (-60, -25, "PR"), (-60, -10, "SD"), (34.9, 29.9, "SD"), (35, 0, "PD"), (0, 30, "PD"), (np.nan, 0, "NA")],
+    [
+        (-96, -41, "CR"),
+        (-96, -30, "PR"),
+        (-60, -25, "PR"),
+        (-60, -10, "SD"),
+        (34.9, 29.9, "SD"),
+        (35, 0, "PD"),
+        (0, 30, "PD"),
+        (np.nan, 0, "NA"),
+    ],
 )
 def test_call_boundaries(br, bar, call):
     assert mrecist_call(br, bar) == call
 
 
 def test_regression_counts_text():
-    t = pd.DataFrame({"group": ["combo"] * 6 + ["A"] * 2, "mrecist": ["PR", "PR", "CR", "PR", "PR", "SD", "PD", "PD"]})
+    t = pd.DataFrame(
+        {
+            "group": ["combo"] * 6 + ["A"] * 2,
+            "mrecist": ["PR", "PR", "CR", "PR", "PR", "SD", "PD", "PD"],
+        }
+    )
     c = response_counts(t).set_index("group")
     assert c.loc["combo", "regression"] == 5
     assert c.loc["combo", "text"].startswith("regression in 5/6 animals")

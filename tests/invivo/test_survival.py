@@ -47,7 +47,8 @@ def test_medians_and_logrank(cr1197, expected):
 
 
 @pytest.mark.parametrize(
-    ("rule", "key"), [("last_below", "rule_last_below_1500"), ("interpolate", "rule_loglinear_interp_1500")]
+    ("rule", "key"),
+    [("last_below", "rule_last_below_1500"), ("interpolate", "rule_loglinear_interp_1500")],
 )
 def test_other_rules(cr1197, expected, rule, key):
     e = expected["cr1197_time_to_endpoint"][key]

@@ -21,8 +21,9 @@ def test_gehan_efron_and_breslow(gehan, expected):
     fit = cox_ph(gehan, event="status", covariates=["arm"], reference={"arm": "6-MP"})
     row = fit.coefficients.loc["arm[placebo]"]
     r = ref["cox_efron_placebo"]
-    # R values carry 7-9 significant digits: compare at 1e-6 relative
-    assert row["coef"] == pytest.approx(r["coef"], rel=1e-7)
+    # R stops Newton when the log-likelihood changes < 1e-9 (relative), which leaves ~2e-7
+    # relative error in R's coef (we iterate to the exact MLE): compare at 1e-6 relative
+    assert row["coef"] == pytest.approx(r["coef"], rel=1e-6)
     assert row["se"] == pytest.approx(r["se"], rel=1e-6)
     assert row["hr"] == pytest.approx(r["HR"], rel=1e-6)
     assert [row["hr_lower"], row["hr_upper"]] == pytest.approx(r["HR95"], rel=1e-6)
@@ -33,7 +34,7 @@ def test_gehan_efron_and_breslow(gehan, expected):
     assert fit.reference_levels == {"arm": "6-MP"}
     br = cox_ph(gehan, event="status", covariates=["arm"], ties="breslow")
     assert br.coefficients.loc["arm[placebo]", "coef"] == pytest.approx(
-        ref["cox_breslow_placebo"]["coef"], rel=1e-7
+        ref["cox_breslow_placebo"]["coef"], rel=1e-6
     )
     assert br.coefficients.loc["arm[placebo]", "hr"] == pytest.approx(
         ref["cox_breslow_placebo"]["HR"], rel=1e-6
@@ -79,12 +80,16 @@ def test_matches_lifelines_with_ties_and_strata(seed):
     df["time"] = np.ceil(np.minimum(t, c) * 10)  # many ties
     df["event"] = (t <= c).astype(int)
     ours = cox_ph(df, covariates=["x1", "x2"], strata="site")
-    cph = CoxPHFitter().fit(df, duration_col="time", event_col="event", strata=["site"])
+    cph = CoxPHFitter().fit(
+        df,
+        duration_col="time",
+        event_col="event",
+        strata=["site"],
+        fit_options={"precision": 1e-12, "r_precision": 1e-14},
+    )
     # lifelines uses Efron ties too; both converge to the same MLE (1e-6 relative)
     assert np.allclose(ours.coefficients["coef"], cph.params_[["x1", "x2"]], rtol=1e-6)
-    assert np.allclose(
-        ours.coefficients["se"], cph.standard_errors_[["x1", "x2"]], rtol=1e-6
-    )
+    assert np.allclose(ours.coefficients["se"], cph.standard_errors_[["x1", "x2"]], rtol=1e-6)
     assert ours.loglik[1] == pytest.approx(cph.log_likelihood_, rel=1e-9)
 
 
@@ -122,19 +127,26 @@ def test_monotone_likelihood_warns_and_firth_is_finite(cr1197_2000):
         ties="breslow",
     )
     c = fit.coefficients
-    assert np.isfinite(c["coef"]).all() and np.isfinite(c["hr_lower"]).all()
+    assert np.isfinite(c["coef"]).all()
+    assert np.isfinite(c["hr_lower"]).all()
     assert fit.converged
     # Firth shrinks towards 0 compared with the ML estimate
     assert abs(c.loc["Treatment[Cetuximab]", "coef"]) < abs(
         plain.coefficients.loc["Treatment[Cetuximab]", "coef"]
     )
-    assert (c["hr_lower"] < c["hr"]).all() and (c["hr"] < c["hr_upper"]).all()
+    assert (c["hr_lower"] < c["hr"]).all()
+    assert (c["hr"] < c["hr_upper"]).all()
 
 
 @pytest.mark.parametrize("ties", ["breslow", "efron"])
 def test_firth_score_is_gradient_and_zero_at_fit(cr1197_2000, ties):
-    fit = cox_ph(cr1197_2000, covariates=["Treatment"], reference={"Treatment": "Vehicle"},
-                 firth=True, ties=ties)
+    fit = cox_ph(
+        cr1197_2000,
+        covariates=["Treatment"],
+        reference={"Treatment": "Vehicle"},
+        firth=True,
+        ties=ties,
+    )
     cd = _design(cr1197_2000)
     b = fit.coefficients["coef"].to_numpy()
     _, u_hat, _ = _penalised(cd, b, ties)
@@ -142,15 +154,22 @@ def test_firth_score_is_gradient_and_zero_at_fit(cr1197_2000, ties):
     b2 = b + np.array([0.3, -0.2, 0.5])
     _, u, _ = _penalised(cd, b2, ties)
     h = 1e-6
-    num = [(_penalised(cd, b2 + e, ties)[0] - _penalised(cd, b2 - e, ties)[0]) / (2 * h)
-           for e in np.eye(3) * h]
+    num = [
+        (_penalised(cd, b2 + e, ties)[0] - _penalised(cd, b2 - e, ties)[0]) / (2 * h)
+        for e in np.eye(3) * h
+    ]
     # central differences: truncation error O(h^2), rounding O(eps/h) ~ 1e-9 relative
     assert np.allclose(u, num, rtol=1e-6, atol=1e-7)
 
 
 def test_firth_profile_ci_endpoints_hit_the_chi2_cutoff(cr1197_2000):
-    fit = cox_ph(cr1197_2000, covariates=["Treatment"], reference={"Treatment": "Vehicle"},
-                 firth=True, ties="breslow")
+    fit = cox_ph(
+        cr1197_2000,
+        covariates=["Treatment"],
+        reference={"Treatment": "Vehicle"},
+        firth=True,
+        ties="breslow",
+    )
     cd = _design(cr1197_2000)
     b = fit.coefficients["coef"].to_numpy()
     crit = 3.841458820694124  # chi2(1) 95 %
@@ -169,14 +188,20 @@ def test_bad_input(cr1197, rossi):
     cox_ph(rossi, time="week", event="arrest", covariates=["fin"])
     assert rossi.equals(before)
     with pytest.raises(DataValidationError, match=r"'age', row 3.*missing"):
-        cox_ph(rossi.assign(age=[30, np.nan, *rossi.age[2:]]), time="week", event="arrest",
-               covariates=["age"])
+        cox_ph(
+            rossi.assign(age=[30, np.nan, *rossi.age[2:]]),
+            time="week",
+            event="arrest",
+            covariates=["age"],
+        )
     with pytest.raises(DataValidationError, match="reference level 'Placebo'"):
         cox_ph(cr1197, covariates=["Treatment"], reference={"Treatment": "Placebo"})
     with pytest.raises(DataValidationError, match="constant"):
         cox_ph(cr1197.assign(k=1.0), covariates=["k"])
     with pytest.raises(DataValidationError, match="collinear"):
-        cox_ph(rossi.assign(f2=2 * rossi.fin), time="week", event="arrest", covariates=["fin", "f2"])
+        cox_ph(
+            rossi.assign(f2=2 * rossi.fin), time="week", event="arrest", covariates=["fin", "f2"]
+        )
     with pytest.raises(DataValidationError, match="ties"):
         cox_ph(rossi, time="week", event="arrest", covariates=["fin"], ties="exact")
     with pytest.raises(DataValidationError, match="no events"):

@@ -99,14 +99,20 @@ def test_null_pvalues_are_uniform():
         t = rng.exponential(1.0, n)
         c = rng.exponential(2.0, n)
         df = pd.DataFrame(
-            {"time": np.minimum(t, c), "event": (t <= c).astype(int), "group": np.repeat([0, 1], 20)}
+            {
+                "time": np.minimum(t, c),
+                "event": (t <= c).astype(int),
+                "group": np.repeat([0, 1], 20),
+            }
         )
         ps.append(logrank_test(df).p_value)
     assert stats.kstest(ps, "uniform").pvalue > 0.01
     assert 0.02 < np.mean(np.array(ps) < 0.05) < 0.09
 
 
-@pytest.mark.parametrize(("ours", "theirs"), [("holm", "holm"), ("bh", "fdr_bh"), ("bonferroni", "bonferroni")])
+@pytest.mark.parametrize(
+    ("ours", "theirs"), [("holm", "holm"), ("bh", "fdr_bh"), ("bonferroni", "bonferroni")]
+)
 def test_pairwise_adjustment_matches_statsmodels(cr1197, ours, theirs):
     res = pairwise_logrank(cr1197, group="Treatment", method=ours)
     tab = res.table
@@ -125,3 +131,31 @@ def test_input_not_modified_and_bad_input(cr1197):
         pairwise_logrank(cr1197, group="Treatment", method="tukey")
     with pytest.raises(DataValidationError, match=r"'time', row 2.*negative"):
         logrank_test(cr1197.assign(time=-cr1197["time"]), group="Treatment")
+
+
+def test_stratified_logrank_equals_stratified_cox_score_test_without_ties():
+    # Without tied event times the (stratified) log-rank statistic is the score test of the
+    # (stratified) Cox model with the group as a factor: an independent check of the sums.
+    from repurposekit.survival import cox_ph
+
+    rng = np.random.default_rng(8)
+    n = 120
+    df = pd.DataFrame(
+        {
+            "group": rng.choice(["a", "b", "c"], n),
+            "site": rng.choice(["s1", "s2"], n),
+        }
+    )
+    t = rng.exponential(1.0 + (df["group"] == "b") + 2 * (df["site"] == "s2"))
+    c = rng.exponential(3.0, n)
+    df["time"] = np.minimum(t, c)
+    df["event"] = (t <= c).astype(int)
+    lr = logrank_test(df, strata="site")
+    fit = cox_ph(df, covariates=["group"], strata="site")
+    assert lr.chisq == pytest.approx(fit.score_test[0], rel=1e-10)
+    assert lr.df == fit.score_test[1] == 2
+    one = logrank_test(df.assign(site="same"), strata="site")
+    assert one.chisq == pytest.approx(logrank_test(df).chisq, rel=1e-12)
+    pw = pairwise_logrank(df, strata="site", method="none").table
+    ab = df[df.group.isin(["a", "b"])]
+    assert pw.iloc[0]["chisq"] == pytest.approx(logrank_test(ab, strata="site").chisq, rel=1e-12)

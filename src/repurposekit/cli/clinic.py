@@ -30,11 +30,19 @@ def _read_yaml(path: Path, what: str) -> Any:
 
 @app.command()
 def calendar(
-    regimen: str = typer.Option("defactinib-avutometinib", "--regimen", help="Regimen id or TOML file."),
+    regimen: str = typer.Option(
+        "defactinib-avutometinib", "--regimen", help="Regimen id or TOML file."
+    ),
     start: str = typer.Option(..., "--start", help="Cycle 1 day 1 (YYYY-MM-DD)."),
     cycles: int = typer.Option(1, "--cycles", min=1, help="Number of 28-day cycles."),
-    weekdays: str = typer.Option("", "--weekdays", help="Weekdays of twice-weekly agents, e.g. Mon,Thu (default: days 1 and 4 of each week)."),
-    course: Path = typer.Option(None, "--course", help="Patient course YAML: apply its dose levels and holds."),
+    weekdays: str = typer.Option(
+        "",
+        "--weekdays",
+        help="Weekdays of twice-weekly agents, e.g. Mon,Thu (default: days 1 and 4 of each week).",
+    ),
+    course: Path = typer.Option(
+        None, "--course", help="Patient course YAML: apply its dose levels and holds."
+    ),
     out: Path = typer.Option(Path("rk-clinic"), "--out", "-o", help="Output folder."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Also write calendar.png."),
 ) -> None:
@@ -50,8 +58,14 @@ def calendar(
         c = Course.from_yaml(course)
         cal = c.calendar(cycles=cycles)
     else:
-        cal = regimen_calendar(regimen, start=start, cycles=cycles, weekdays=parse_list(weekdays) or None)
-    write_table(cal.to_frame(), out / "calendar.csv", header=[f"{cal.regimen.name}, version {cal.regimen.version}"])
+        cal = regimen_calendar(
+            regimen, start=start, cycles=cycles, weekdays=parse_list(weekdays) or None
+        )
+    write_table(
+        cal.to_frame(),
+        out / "calendar.csv",
+        header=[f"{cal.regimen.name}, version {cal.regimen.version}"],
+    )
     write_table(cal.supply(), out / "supply.csv")
     (out / "calendar.ics").write_text(cal.to_ics(), encoding="utf-8", newline="")
     if plot:
@@ -67,7 +81,9 @@ def grade(
     test: str = typer.Option(..., "--test", help="ALT, AST, bilirubin or CPK."),
     value: float = typer.Option(..., "--value", help="Measured value."),
     uln: float = typer.Option(None, "--uln", help="Upper limit of normal (same unit). Required."),
-    baseline: float = typer.Option(None, "--baseline", help="Baseline value (baseline-abnormal rule)."),
+    baseline: float = typer.Option(
+        None, "--baseline", help="Baseline value (baseline-abnormal rule)."
+    ),
     ctcae: str = typer.Option("5.0", "--ctcae", help="CTCAE version or YAML file."),
 ) -> None:
     """CTCAE grade of one laboratory value (JSON on stdout).
@@ -82,10 +98,18 @@ def grade(
 
 @app.command()
 def decide(
-    course: Path = typer.Option(..., "--course", help="Patient course YAML (header, baseline, events)."),
-    event: Path = typer.Option(None, "--event", help="YAML file with one adverse-event observation."),
-    lab: Path = typer.Option(None, "--lab", help="YAML file with one lab event (liver panel or CPK)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Folder for decision.json and the updated course (a new file)."),
+    course: Path = typer.Option(
+        ..., "--course", help="Patient course YAML (header, baseline, events)."
+    ),
+    event: Path = typer.Option(
+        None, "--event", help="YAML file with one adverse-event observation."
+    ),
+    lab: Path = typer.Option(
+        None, "--lab", help="YAML file with one lab event (liver panel or CPK)."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Folder for decision.json and the updated course (a new file)."
+    ),
 ) -> None:
     """Decision for a new event or lab given a patient's course (JSON on stdout).
 
@@ -118,8 +142,12 @@ def decide(
 def monitoring(
     start: str = typer.Option("2026-01-05", "--start", help="Cycle 1 day 1 (YYYY-MM-DD)."),
     cycles: int = typer.Option(6, "--cycles", min=1, help="Number of cycles."),
-    plan: str = typer.Option("defactinib-avutometinib", "--plan", help="Monitoring plan name or YAML file."),
-    out: Path = typer.Option(None, "--out", "-o", help="Folder for monitoring.csv and supportive_care.csv."),
+    plan: str = typer.Option(
+        "defactinib-avutometinib", "--plan", help="Monitoring plan name or YAML file."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Folder for monitoring.csv and supportive_care.csv."
+    ),
 ) -> None:
     """What is due when: eye exams, liver tests, CPK, and supportive care.
 

@@ -50,7 +50,9 @@ def fit(
     ),
     confidence_level: float = typer.Option(0.95, "--confidence-level"),
     plot_unit: str = typer.Option(
-        None, "--plot-unit", help="Dose unit of the figure axis (default: --dose-unit or uM)."
+        None,
+        "--plot-unit",
+        help="Dose unit of the figure axis (default: --dose-unit; uM for molar input).",
     ),
     max_curves: int = typer.Option(
         24, "--max-curves", help="Figures show at most this many curves."
@@ -69,13 +71,12 @@ def fit(
     import matplotlib
 
     matplotlib.use("Agg")
-    import numpy as np
 
     from repurposekit._exceptions import DataValidationError
     from repurposekit._validate import read_table, require_columns
     from repurposekit.curves import compare_published, fit_dose_response
     from repurposekit.plot.curves import dose_response, dose_response_panel
-    from repurposekit.units import concentration_factor, normalise_unit
+    from repurposekit.units import concentration_factor, format_concentration, normalise_unit
 
     data = read_table(file)
     by_cols = parse_list(by)
@@ -101,11 +102,12 @@ def fit(
         raise DataValidationError(msg)
     factor = concentration_factor(dose_unit)
     frame = data.copy()
-    frame["dose_molar_"] = np.nan
-    from repurposekit._validate import check_nonnegative, coerce_numeric
+    from repurposekit._validate import coerce_numeric
+    from repurposekit.curves._fit import _nonnegative
 
-    frame["dose_molar_"] = coerce_numeric(frame, dose, source=file) * factor
-    check_nonnegative(frame["dose_molar_"], dose, source=file)
+    raw_dose = coerce_numeric(frame, dose, source=file)
+    _nonnegative(raw_dose, dose, source=file)
+    frame["dose_molar_"] = raw_dose * factor
     fits = fit_dose_response(
         frame,
         dose="dose_molar_",
@@ -145,28 +147,14 @@ def fit(
         console.print(f"[yellow]{len(flagged)} curve(s) flagged[/] (see the 'flags' column).")
 
     shown = list(fits)[:max_curves]
-    unit = plot_unit or dose_unit
+    unit = plot_unit or ("uM" if normalise_unit(dose_unit) == "M" else dose_unit)
     if len(by_cols) >= 2 and len(shown) > 4:
-        sub = [f for f in shown]
-        values = list(dict.fromkeys(f.key[0] for f in sub))
-        import matplotlib.pyplot as plt
-
-        ncols = 2
-        nrows = int(np.ceil(len(values) / ncols))
-        fig, axes = plt.subplots(
-            nrows, ncols, figsize=(10.4, 3.6 * nrows), layout="constrained", squeeze=False
-        )
-        for ax, v in zip(axes.flat, values, strict=False):
-            dose_response([f for f in sub if f.key[0] == v], ax=ax, unit=unit)
-            ax.set_title(f"{by_cols[0]} = {v}")
-        for ax in list(axes.flat)[len(values) :]:
-            ax.set_visible(False)
+        fig = dose_response_panel(fits, panel_by=by_cols[0], unit=unit, max_panels=8)
     else:
         fig = dose_response(shown, unit=unit).figure
     save_figure(fig, out / "curves.png")
     if n > max_curves:
         console.print(f"curves.png shows the first {max_curves} of {n} curves (--max-curves).")
-    _ = dose_response_panel  # panels by any column are available from the Python API
 
     if compound:
         try:
@@ -175,11 +163,19 @@ def fit(
             console.print(f"[yellow]published comparison skipped:[/] {exc}")
         else:
             write_table(comp, out / "published_comparison.csv")
-            for _, row in comp.iterrows():
+            console.print(
+                f"published {compound} IC50s vs fitted ({out / 'published_comparison.csv'}):"
+            )
+            for _, grp in comp.groupby("curve", sort=False):
+                row = grp.iloc[0]
                 key = ", ".join(str(row[c]) for c in by_cols) or "curve"
-                console.print(
-                    f"  {key} vs {row['published_model']} [{row['citation']}]: {row['note']}"
+                inside = grp.loc[grp["within"], "published_model"].tolist()
+                verdict = (
+                    f"within {'; '.join(inside)}" if inside else "outside every published value"
                 )
+                fitted = format_concentration(row["fitted_molar"])
+                extra = " (extrapolated)" if "ic50_" in str(row["fit_flags"]) else ""
+                console.print(f"  {key}: IC50 {fitted}{extra}: {verdict}")
 
 
 @app.command("models")

@@ -61,6 +61,7 @@ def analyze(
         1000, "--n-boot", help="Bootstrap resamples for TGI and invivoSyn synergy."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap."),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="Also write PNG figures."),
 ) -> None:
     """Analyse a xenograft study: growth, TGI, mRECIST, synergy, time to endpoint.
 
@@ -167,6 +168,10 @@ def analyze(
         bw = iv.body_weight_change(gd)
         written.append(write_table(bw.table, out / "body_weight.csv"))
 
+    if not figures:
+        console.print(gd.summary())
+        console.print(f"wrote {len(written)} files to {out}")
+        return
     figs = [
         (curves.plot(), "growth_curves"),
         (iv.growth_curves(gd, value="rtv").plot(log=True), "growth_rtv"),
@@ -251,15 +256,13 @@ def randomize(
         win = (lo, hi)
     bal = [b for b in parse_list(balance) if b in table.columns]
     alloc = _randomize(table, group_sizes=sizes, window_mm3=win, balance_on=bal, rng=seed)
+    write_table(alloc.table, out / "allocation.csv")
     write_table(
-        alloc.table,
-        out / "allocation.csv",
+        alloc.balance,
+        out / "balance.csv",
         header=[f"seed {seed}; balanced on {', '.join(bal)}; window {win[0]:g}-{win[1]:g} mm3"],
     )
-    write_table(
-        alloc.balance.merge(alloc.tests, how="cross") if False else alloc.balance,
-        out / "balance.csv",
-    )
+    (out / "randomization.txt").write_text(f"seed {seed}\n{alloc.summary()}\n", encoding="utf-8")
     write_table(alloc.tests, out / "balance_tests.csv")
     write_table(alloc.excluded, out / "excluded.csv")
     save_figure(alloc.plot().figure, out / "allocation.png")
@@ -307,7 +310,7 @@ def calendar(
         calendar_to_ics(cal, name=des.name), encoding="utf-8", newline=""
     )
     if weights is not None:
-        doses = animal_doses(des, read_table(weights))
+        doses = animal_doses(des, read_table(weights, comment="#"))
         write_table(
             doses,
             out / "animal_doses.csv",

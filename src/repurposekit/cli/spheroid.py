@@ -158,7 +158,7 @@ def measure(
     if not no_figures:
         qc = ensure_out_dir(out / "qc")
         for idx, a in batch.analyses.items():
-            name = Path(str(table.at[idx, "path"])).stem
+            name = Path(str(table.at[idx, "path"])).name.split(".")[0]
             tp = int(table.at[idx, "timepoint"]) if "timepoint" in table.columns else 0
             ax = overlay(a, title=f"{table.at[idx, 'well']} day {table.at[idx, 'day']:g}")
             save_figure(ax.figure, qc / (f"{name}_t{tp}" if tp else name))

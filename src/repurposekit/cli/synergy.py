@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
 
-from repurposekit.cli._common import console, ensure_out_dir, parse_list, progress, save_figure, write_table
+from repurposekit.cli._common import (
+    console,
+    ensure_out_dir,
+    parse_list,
+    progress,
+    save_figure,
+    write_table,
+)
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -30,12 +38,22 @@ Drug 1 = drug_row, drug 2 = drug_col of the SynergyFinder table.
 def score(
     file: Path = typer.Argument(..., help="SynergyFinder long table or matrix-layout CSV."),
     out: Path = typer.Option(Path("rk-synergy"), "--out", help="Output folder."),
-    methods: str = typer.Option("zip,bliss,hsa,loewe", help="Comma list of zip,bliss,hsa,loewe,ci."),
-    input_scale: str = typer.Option(None, "--input-scale", help="viability or inhibition (default: inferred from the no-drug control)."),
-    unit: str = typer.Option(None, "--unit", help="Concentration unit when the file has no unit column."),
+    methods: str = typer.Option(
+        "zip,bliss,hsa,loewe", help="Comma list of zip,bliss,hsa,loewe,ci."
+    ),
+    input_scale: str = typer.Option(
+        None,
+        "--input-scale",
+        help="viability or inhibition (default: inferred from the no-drug control).",
+    ),
+    unit: str = typer.Option(
+        None, "--unit", help="Concentration unit when the file has no unit column."
+    ),
     replicates: str = typer.Option("mean", help="mean or bootstrap."),
     baseline: str = typer.Option("non", help="Baseline correction: non, part, all."),
-    scheduler: str = typer.Option("serial", help="serial, processes, threads or a Dask scheduler address tcp://host:8786."),
+    scheduler: str = typer.Option(
+        "serial", help="serial, processes, threads or a Dask scheduler address tcp://host:8786."
+    ),
     chunk_size: int = typer.Option(500, help="Blocks per parallel task."),
     max_figures: int = typer.Option(6, help="Figures are drawn for the first N blocks."),
 ) -> None:
@@ -87,7 +105,17 @@ def score(
         ci = combination_index_matrix(data[data["block_id"].isin(ok_blocks)])
         if len(ci):
             ci = ci.rename(columns={"call": "ci_call", "grade": "ci_grade", "flag": "ci_flag"})
-            keep = ["block_id", "dose1_molar", "dose2_molar", "ci", "dri_1", "dri_2", "ci_call", "ci_grade", "ci_flag"]
+            keep = [
+                "block_id",
+                "dose1_molar",
+                "dose2_molar",
+                "ci",
+                "dri_1",
+                "dri_2",
+                "ci_call",
+                "ci_grade",
+                "ci_flag",
+            ]
             cells = cells.merge(ci[keep], on=["block_id", "dose1_molar", "dose2_molar"], how="left")
             med = ci.groupby("block_id")["ci"].median().rename("ci_median")
             blocks = blocks.merge(med, on="block_id", how="left")
@@ -97,15 +125,21 @@ def score(
     write_table(blocks, out / "blocks.csv", header=header)
     write_table(cells, out / "cells.csv", header=header)
     write_table(res.errors, out / "errors.csv")
-    (out / "README.txt").write_text(_README.format(file=file, convention=CONVENTION), encoding="utf-8")
+    (out / "README.txt").write_text(
+        _README.format(file=file, convention=CONVENTION), encoding="utf-8"
+    )
     shown = list(blocks["block_id"])[:max_figures] if len(blocks) else []
     for b in shown:
         save_figure(dose_response_matrix(res, block=b).figure, out / f"block_{b}_dose_response.png")
         for m in ref_methods:
-            save_figure(synergy_heatmap(res, block=b, method=m).figure, out / f"block_{b}_{m}_heatmap.png")
+            save_figure(
+                synergy_heatmap(res, block=b, method=m).figure, out / f"block_{b}_{m}_heatmap.png"
+            )
         if ref_methods:
             m0 = ref_methods[0]
-            save_figure(synergy_surface(res, block=b, method=m0).figure, out / f"block_{b}_{m0}_surface.png")
+            save_figure(
+                synergy_surface(res, block=b, method=m0).figure, out / f"block_{b}_{m0}_surface.png"
+            )
     console.print(
         f"scored {len(blocks)} block(s), {len(res.errors)} failed → {out}/blocks.csv, cells.csv"
         + (f", errors.csv ({len(res.errors)})" if len(res.errors) else "")
@@ -114,7 +148,9 @@ def score(
 
 @app.command("ci")
 def ci(
-    file: Path = typer.Argument(..., help="Constant-ratio table: agent, ratio_<drug>..., total_dose, fa[, unit]."),
+    file: Path = typer.Argument(
+        ..., help="Constant-ratio table: agent, ratio_<drug>..., total_dose, fa[, unit]."
+    ),
     out: Path = typer.Option(Path("rk-synergy-ci"), "--out", help="Output folder."),
     unit: str = typer.Option(None, "--unit", help="Dose unit when the table has no 'unit' column."),
     fa: str = typer.Option("0.5,0.75,0.9,0.95", help="Fa levels for CI/DRI."),
@@ -132,18 +168,20 @@ def ci(
     from repurposekit.synergy import chou_talalay
 
     data = read_constant_ratio(file, unit=unit)
-    res = chou_talalay(data, fa_levels=[float(v) for v in parse_list(fa)], exclusive=not non_exclusive)
+    res = chou_talalay(
+        data, fa_levels=[float(v) for v in parse_list(fa)], exclusive=not non_exclusive
+    )
     out = ensure_out_dir(out)
-    note = ["Chou–Talalay: CI < 0.9 synergism, 0.9–1.1 additive, > 1.1 antagonism; doses molar; "
-            + ("mutually non-exclusive CI" if non_exclusive else "mutually exclusive CI")]
+    note = [
+        "Chou–Talalay: CI < 0.9 synergism, 0.9–1.1 additive, > 1.1 antagonism; doses molar; "
+        + ("mutually non-exclusive CI" if non_exclusive else "mutually exclusive CI")
+    ]
     write_table(res.parameters, out / "median_effect.csv", header=note)
     write_table(res.indices, out / "ci_dri.csv", header=note)
     write_table(res.points, out / "ci_points.csv", header=note)
     if len(res.indices):
         save_figure(fa_ci_plot(res).figure, out / "fa_ci.png")
         save_figure(dri_plot(res).figure, out / "dri.png")
-        try:
+        with contextlib.suppress(ValueError):
             save_figure(isobologram(res).figure, out / "isobologram.png")
-        except ValueError:
-            pass
     console.print(res.summary())

@@ -41,6 +41,7 @@ from repurposekit.clinic._trial import (
 
 __all__ = [
     "ACTIONS",
+    "RESPONSE_CATEGORIES",
     "AdverseEvent",
     "Course",
     "CourseState",
@@ -52,7 +53,6 @@ __all__ = [
     "LabValue",
     "MonitoringSchedule",
     "Observation",
-    "RESPONSE_CATEGORIES",
     "RateResult",
     "RegimenCalendar",
     "ResponseRates",

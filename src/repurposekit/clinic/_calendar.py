@@ -126,9 +126,10 @@ class RegimenCalendar:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Calendar strip (see :func:`repurposekit.plot.clinic.calendar_strip`)."""
-        from repurposekit.plot.clinic import calendar_strip
+        import importlib
 
-        return calendar_strip(self, ax=ax, **kwargs)
+        plot = importlib.import_module("repurposekit.plot.clinic")  # lazy: keeps matplotlib out
+        return plot.calendar_strip(self, ax=ax, **kwargs)
 
 
 def _ics_escape(text: str) -> str:
@@ -151,7 +152,9 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def _scheduled(agent: Agent, cycle_day: int, date: dt.date, weekdays: tuple[int, ...] | None) -> bool:
+def _scheduled(
+    agent: Agent, cycle_day: int, date: dt.date, weekdays: tuple[int, ...] | None
+) -> bool:
     first, last = agent.on_days
     if not first <= cycle_day <= last:
         return False
@@ -267,7 +270,9 @@ def regimen_calendar(
                     "dose_level": cur_levels[a.id],
                     "dose_mg": lv.dose_mg if given else 0.0,
                     "administrations": lv.administrations_per_day if given else 0,
-                    "units": lv.units_per_administration * lv.administrations_per_day if given else 0,
+                    "units": lv.units_per_administration * lv.administrations_per_day
+                    if given
+                    else 0,
                     "unit_form": a.form,
                     "label": lv.label if given else st,
                 }

@@ -315,15 +315,21 @@ class Course:
         inputs["event_index"] = len(self._entries)
         inputs["patient"] = self.patient
         object.__setattr__(decision, "inputs", MappingProxyType(inputs))
-        self._entries.append(Entry(len(self._entries), parsed, obs, decision, new_state, lab_grades))
+        self._entries.append(
+            Entry(len(self._entries), parsed, obs, decision, new_state, lab_grades)
+        )
         self._state = new_state
         return decision
 
-    def record_all(self, events: Iterable[Mapping[str, Any]], *, source: str = "") -> list[Decision]:
+    def record_all(
+        self, events: Iterable[Mapping[str, Any]], *, source: str = ""
+    ) -> list[Decision]:
         """Record several events in order (stops at the first invalid one, keeping the others)."""
         out = []
         for i, e in enumerate(events):
-            out.append(self.record(e, source=f"{source}event {i + 1}" if source else f"event {i + 1}"))
+            out.append(
+                self.record(e, source=f"{source}event {i + 1}" if source else f"event {i + 1}")
+            )
         return out
 
     # ------------------------------------------------------------------ tables
@@ -352,7 +358,9 @@ class Course:
             for e in self._entries
             for g in e.lab_grades
         ]
-        return pd.DataFrame(rows, columns=["date", "test", "value", "uln", "ratio", "reference", "grade"])
+        return pd.DataFrame(
+            rows, columns=["date", "test", "value", "uln", "ratio", "reference", "grade"]
+        )
 
     def episodes(self) -> pd.DataFrame:
         """Adverse-event episodes: key, onset, peak grade, resolution date (None if ongoing).
@@ -388,14 +396,19 @@ class Course:
             last = self._entries[-1].event.date if self._entries else self.start
             cycles = (last - self.start).days // self._regimen.cycle_length_days + 1
         return regimen_calendar(
-            self._regimen, start=self.start, cycles=cycles, changes=self.timeline(), patient=self.patient
+            self._regimen,
+            start=self.start,
+            cycles=cycles,
+            changes=self.timeline(),
+            patient=self.patient,
         )
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Decision timeline (see :func:`repurposekit.plot.clinic.decision_timeline`)."""
-        from repurposekit.plot.clinic import decision_timeline
+        import importlib
 
-        return decision_timeline(self, ax=ax, **kwargs)
+        plot = importlib.import_module("repurposekit.plot.clinic")  # lazy: keeps matplotlib out
+        return plot.decision_timeline(self, ax=ax, **kwargs)
 
     # ------------------------------------------------------------------ files
     def to_dict(self) -> dict[str, Any]:
@@ -409,7 +422,10 @@ class Course:
             "ctcae_version": self.ctcae_version,
             "start": self.start.isoformat(),
             "baseline": {
-                "labs": [{"test": g.test, "value": g.value, "uln": g.uln} for g in self._baseline.values()],
+                "labs": [
+                    {"test": g.test, "value": g.value, "uln": g.uln}
+                    for g in self._baseline.values()
+                ],
                 "grades": dict(self._baseline_grades),
             },
             "events": [e.event.to_dict() for e in self._entries],
@@ -422,7 +438,9 @@ class Course:
         if p.exists():
             msg = f"{p}: already exists; the course record is never overwritten, choose a new file name."
             raise DataValidationError(msg)
-        p.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8")
+        p.write_text(
+            yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
         return p
 
     @classmethod
@@ -444,7 +462,9 @@ class Course:
             patient=data["patient"],
             start=data["start"],
             regimen=data.get("regimen", "defactinib-avutometinib"),
-            rules=None if rules in (None, "defactinib-avutometinib-ae-dose-modification") else rules,
+            rules=None
+            if rules in (None, "defactinib-avutometinib-ae-dose-modification")
+            else rules,
             ctcae_version=str(data.get("ctcae_version", "5.0")),
             baseline_labs=baseline.get("labs") or (),
             baseline_grades=baseline.get("grades") or None,

@@ -281,7 +281,9 @@ def _observation_state(
         "days_since_onset": days,
     }
     if cat.measure == "finding":
-        fields["finding"] = max(obs.finding, key=lambda f: cat.findings[f]) if obs.finding else "none"
+        fields["finding"] = (
+            max(obs.finding, key=lambda f: cat.findings[f]) if obs.finding else "none"
+        )
     episode = None
     if in_episode or above:
         episode = Episode(
@@ -381,7 +383,9 @@ def evaluate(
     if discontinued is not None:
         fired = rules.general["general-already-discontinued"]
         phase = "general"
-        trace.append(f"treatment was permanently discontinued on {discontinued[0]} ({discontinued[1]})")
+        trace.append(
+            f"treatment was permanently discontinued on {discontinued[0]} ({discontinued[1]})"
+        )
         action = "discontinue"
     else:
         hits = rules.match(obs.category, fields)
@@ -405,15 +409,23 @@ def evaluate(
             elif fired.action == "reduce":
                 fired = reduce(fired)
                 action = "discontinue" if fired.action == "discontinue" else "reduce"
-            elif fired.resume is not None and fired.resume.dose == "reduced" and not any(
-                levels[a] > regimen.agent(a).lowest_level
-                for a in (fired.agents or tuple(x.id for x in regimen.agents))
+            elif (
+                fired.resume is not None
+                and fired.resume.dose == "reduced"
+                and not any(
+                    levels[a] > regimen.agent(a).lowest_level
+                    for a in (fired.agents or tuple(x.id for x in regimen.agents))
+                )
             ):
                 trace.append(
                     f"{fired.id} would resume at a reduced dose, but the agents are already at "
                     "their lowest level"
                 )
-                fired, phase, action = rules.general["general-reduction-impossible"], "escalation", "discontinue"
+                fired, phase, action = (
+                    rules.general["general-reduction-impossible"],
+                    "escalation",
+                    "discontinue",
+                )
             else:  # withhold
                 action = "withhold"
                 assert fired.resume is not None  # guaranteed by the loader
@@ -428,10 +440,15 @@ def evaluate(
                 trace.append(
                     f"withhold until: {fired.resume.condition}; then resume at the "
                     f"{fired.resume.dose} dose"
-                    + (f"; re-check by {recheck} (day {within} after onset {onset})" if recheck else "")
+                    + (
+                        f"; re-check by {recheck} (day {within} after onset {onset})"
+                        if recheck
+                        else ""
+                    )
                 )
         elif pending_rule is not None:
-            assert pending_rule.resume is not None and pending is not None
+            assert pending_rule.resume is not None  # guaranteed by the loader
+            assert pending is not None
             rs = pending_rule.resume
             met = condition_matches(rs.when, fields)
             base = baseline_grades.get(obs.key, baseline_grades.get(obs.category, 0))

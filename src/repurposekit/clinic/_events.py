@@ -55,7 +55,11 @@ class AdverseEvent:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain mapping that :func:`parse_event` reads back."""
-        out: dict[str, Any] = {"date": self.date.isoformat(), "type": "ae", "category": self.category}
+        out: dict[str, Any] = {
+            "date": self.date.isoformat(),
+            "type": "ae",
+            "category": self.category,
+        }
         if self.grade is not None:
             out["grade"] = self.grade
         if self.finding:
@@ -128,7 +132,12 @@ def _bool(d: Mapping[str, Any], key: str, where: str) -> bool:
 
 
 def _int_grade(v: Any, allowed: tuple[int, ...], where: str, name: str = "grade") -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or int(v) not in allowed:
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or v != int(v)
+        or int(v) not in allowed
+    ):
         msg = (
             f"{where}{name} {v!r} is not a valid grade; use one of {', '.join(map(str, allowed))}"
             " (CTCAE grade 5, death, ends the course and is not a dose decision)."
@@ -245,7 +254,9 @@ def parse_event(
         finding = (raw_f,) if isinstance(raw_f, str) else tuple(raw_f)
         bad = [f for f in finding if f not in cat.findings]
         if bad or not finding:
-            msg = f"{where}unknown {cid} finding(s) {bad or raw_f!r}; use: {', '.join(cat.findings)}."
+            msg = (
+                f"{where}unknown {cid} finding(s) {bad or raw_f!r}; use: {', '.join(cat.findings)}."
+            )
             raise DataValidationError(msg)
         grade = cat.level_of(finding)
     else:

@@ -17,7 +17,7 @@ def simulate_cohort(n: int = 40, *, rng: np.random.Generator | int = 20260105) -
     the best % change of target lesions is drawn inside the RECIST band of the response; PFS is
     exponential (mean 420 days for responders, 240 for SD, 70 for PD/NE) with administrative
     censoring at 540 days; OS adds an exponential 300 days after progression (censored at 720).
-    Times are whole days.
+    Responders progress at least 28 days after their response. Times are whole days.
 
     Returns
     -------
@@ -43,7 +43,12 @@ def simulate_cohort(n: int = 40, *, rng: np.random.Generator | int = 20260105) -
         pfs = min(pfs, 540.0)
         os_ = min(720.0, pfs + np.ceil(gen.exponential(300.0))) if pfs_event else pfs
         os_event = int(pfs_event and os_ < 720)
-        response_day = float(np.clip(np.ceil(gen.uniform(50, 120)), 0, pfs - 1)) if r in ("CR", "PR") else np.nan
+        response_day = float(np.ceil(gen.uniform(50, 120))) if r in ("CR", "PR") else np.nan
+        if (
+            r in ("CR", "PR") and pfs < 540
+        ):  # a response lasts at least 4 weeks (RECIST confirmation)
+            pfs = min(540.0, max(pfs, response_day + 28))
+            os_ = max(os_, pfs)
         rows.append(
             {
                 "patient": f"SIM-{i + 1:03d}",

@@ -8,16 +8,14 @@ published values of the knowledge base. The array engine, shared with
 
 from repurposekit.curves._compare import compare_published
 from repurposekit.curves._fit import MODELS, fit_dose_response
-from repurposekit.curves._kernels import ll4
 from repurposekit.curves._result import DoseResponseFit, DoseResponseFits
 from repurposekit.curves._scales import SCALES
 
-__all__ = [
-    "MODELS",
-    "SCALES",
+__all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_api_conventions.py checks)
     "DoseResponseFit",
     "DoseResponseFits",
+    "MODELS",
+    "SCALES",
     "compare_published",
     "fit_dose_response",
-    "ll4",
 ]

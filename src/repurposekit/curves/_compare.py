@@ -52,6 +52,11 @@ def compare_published(
     metric : {"ic50", "ec50"}
         Which fitted value to compare (absolute or relative).
 
+    Notes
+    -----
+    When one of the ``by`` columns holds compound names, only the curves whose value is
+    ``compound`` are compared (a screen of defactinib and partners compares defactinib).
+
     Returns
     -------
     pandas.DataFrame
@@ -68,6 +73,12 @@ def compare_published(
         msg = f"no published {quantity} values for {compound!r} (assay {assay!r})."
         raise DataValidationError(msg)
     table = fits.to_frame()
+    # when a by column names compounds, compare only the curves of this compound
+    for col in fits.by:
+        names = table[col].astype(str).str.strip().str.lower()
+        if (names == compound.strip().lower()).any():
+            table = table[names == compound.strip().lower()]
+            break
     rows = []
     for i, fit in table.iterrows():
         val = float(fit[metric])

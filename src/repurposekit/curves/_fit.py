@@ -10,7 +10,7 @@ import pandas as pd
 
 from repurposekit._exceptions import ConvergenceWarning, DataValidationError, warn
 from repurposekit._provenance import settings as _settings
-from repurposekit._validate import check_nonnegative, coerce_numeric, require_columns, where
+from repurposekit._validate import coerce_numeric, require_columns, where
 from repurposekit.curves._kernels import fit_ll4_batch, ll4
 from repurposekit.curves._metrics import delta_se, metric_table, t_interval
 from repurposekit.curves._result import DoseResponseFits
@@ -51,6 +51,7 @@ def _flags_for(
     hi: np.ndarray,
     n_doses: np.ndarray,
     flat_p: np.ndarray,
+    ic50_defined: np.ndarray,
 ) -> list[str]:
     flags = []
     for i, cur in enumerate(curves):
@@ -64,7 +65,9 @@ def _flags_for(
         if np.isfinite(flat_p[i]) and flat_p[i] > 0.05:
             f.append("flat")
         ic50 = frame.loc[i, "ic50"]
-        if not np.isfinite(ic50):
+        if not ic50_defined[i]:
+            pass
+        elif not np.isfinite(ic50):
             f.append("ic50_not_reached")
         elif ic50 > hi[i] * (1 + 1e-9):
             f.append("ic50_above_range")
@@ -73,16 +76,19 @@ def _flags_for(
         e = params[i, 3]
         if np.isfinite(e) and not (lo[i] <= e <= hi[i]):
             f.append("ec50_outside_range")
-        # non-monotone data: a reversal of the dose means larger than the noise and than a
-        # quarter of the fitted span
-        means = cur.groupby(dose, sort=True)[response].mean().to_numpy()
-        if means.size >= 3 and np.isfinite(params[i]).all():
-            steps = np.diff(means)
-            direction = -np.sign(params[i, 0]) * np.sign(params[i, 2] - params[i, 1])
-            against = steps * direction
-            sigma = np.sqrt(rss[i] / df[i]) if df[i] > 0 else 0.0
-            span = abs(params[i, 2] - params[i, 1])
-            if direction != 0 and (against < -max(2 * sigma, 0.25 * span)).any():
+        # non-monotone data (from the data, not the fit): a step of the dose means against
+        # the overall direction larger than 20 % of their range and than twice the pooled
+        # replicate SD; ignored when the means span < 10 % of their level (a flat curve)
+        grp = cur.groupby(dose, sort=True)[response]
+        means = grp.mean().to_numpy()
+        if means.size >= 3:
+            spread = means.max() - means.min()
+            direction = np.sign(means[-1] - means[0])
+            against = -np.diff(means) * direction
+            sd = grp.std(ddof=1).to_numpy()
+            pooled = float(np.sqrt(np.nanmean(sd**2))) if np.isfinite(sd).any() else 0.0
+            big = against > max(0.2 * spread, 2.0 * pooled)
+            if direction != 0 and spread > 0.1 * np.abs(means).max() and big.any():
                 f.append("non_monotone")
         flags.append(";".join(f))
     return flags
@@ -151,7 +157,8 @@ def fit_dose_response(
 
     ``ic50`` is the absolute IC50: the dose where the fitted curve crosses the scale's
     half-effect level (0.5 for a fraction, 50 for % viability or % inhibition, and for
-    raw responses half of the fitted zero-dose level); NaN when the curve never crosses it.
+    raw responses half of the fitted zero-dose level, for falling curves only); NaN when the
+    curve never crosses it (or, for a rising raw response, where it is not defined).
     ``emax`` is the fitted response at the highest tested dose. ``auc`` is the area under the
     fitted curve over the tested doses on a log10 axis, ``auc_norm`` that area divided by
     the log10 range and by the scale's 100 % level (or the zero-dose level for raw data), so
@@ -162,8 +169,8 @@ def fit_dose_response(
     ``steep`` (|hill| > 10: a step between two doses), ``flat`` (F-test of the curve
     against a constant, p > 0.05), ``ic50_above_range`` / ``ic50_below_range`` (IC50
     extrapolated beyond the tested doses), ``ic50_not_reached``, ``ec50_outside_range``,
-    ``non_monotone`` (dose means reverse by more than 2 residual SDs and a quarter of the
-    fitted span).
+    ``non_monotone`` (a step of the dose means against the overall direction larger than
+    20 % of their range and twice the pooled replicate SD).
 
     References
     ----------
@@ -177,7 +184,7 @@ def fit_dose_response(
     >>> d = pd.DataFrame({"dose_molar": [0, 1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5],
     ...                   "response": [100, 97, 88, 62, 31, 12, 6]})
     >>> fits = fit_dose_response(d, scale="percent")
-    >>> round(fits[0].ec50 * 1e6, 2)  # µM
+    >>> round(float(fits[0].ec50) * 1e6, 2)  # µM
     1.4
     """
     scale_obj = get_scale(scale)
@@ -194,10 +201,10 @@ def fit_dose_response(
     frame = data.loc[:, list(dict.fromkeys(needed))].copy()
     frame[dose] = coerce_numeric(frame, dose, source=source, allow_missing=False)
     frame[response] = coerce_numeric(frame, response, source=source, allow_missing=True)
-    check_nonnegative(frame[dose], dose, source=source)
+    _nonnegative(frame[dose], dose, source=source)
     if weights:
         frame[weights] = coerce_numeric(frame, weights, source=source)
-        check_nonnegative(frame[weights], weights, source=source)
+        _nonnegative(frame[weights], weights, source=source)
     frame = frame[frame[response].notna()]
     if frame.empty:
         msg = f"{where(source)}column {response!r} has no numeric values to fit."
@@ -210,9 +217,9 @@ def fit_dose_response(
 
     if by_cols:
         groups = frame.groupby(list(by_cols), sort=False, dropna=False)
-        keys = list(groups.groups.keys())
-        curves = [groups.get_group(k) for k in keys]
-        keys = [k if isinstance(k, tuple) else (k,) for k in keys]
+        pairs = list(groups)
+        keys = [k if isinstance(k, tuple) else (k,) for k, _ in pairs]
+        curves = [g for _, g in pairs]
     else:
         keys, curves = [()], [frame]
     n = len(curves)
@@ -335,6 +342,7 @@ def fit_dose_response(
         hi=hi,
         n_doses=n_doses,
         flat_p=flat_p,
+        ic50_defined=np.isfinite(half(np.where(np.isfinite(params), params, 0.0))),
     )
     n_bad = int((~converged).sum())
     if n_bad:
@@ -377,11 +385,25 @@ def fit_dose_response(
     )
 
 
+def _nonnegative(values: pd.Series, column: str, *, source) -> None:
+    """Raise naming the first negative value (file line number = index + 2)."""
+    neg = values.to_numpy() < 0
+    if neg.any():
+        i = int(np.flatnonzero(neg)[0])
+        label = values.index[i]
+        row = f"row {int(label) + 2}" if isinstance(label, (int, np.integer)) else f"row {label!r}"
+        msg = (
+            f"{where(source)}column {column!r}, {row}: {float(values.iloc[i]):g} is negative; "
+            f"{column} cannot be negative (use 0 for vehicle wells)."
+        )
+        raise DataValidationError(msg)
+
+
 def _levels(scale: Scale):
     def half(p: np.ndarray) -> np.ndarray:
         if scale.control is None:
-            zero_level = np.where(p[:, 0] >= 0, p[:, 2], p[:, 1])
-            return 0.5 * zero_level
+            # raw: half of the untreated level, defined for falling curves only
+            return np.where(p[:, 0] > 0, 0.5 * p[:, 2], np.nan)
         return np.full(p.shape[0], scale.half_effect(0.0))
 
     def ref(p: np.ndarray) -> np.ndarray:

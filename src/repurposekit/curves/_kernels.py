@@ -193,8 +193,9 @@ def ll4_self_start(lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarra
     """
     big = np.finfo(float).max
     valid = w > 0
-    ymin = np.where(valid, y, big).min(axis=1)
-    ymax = np.where(valid, y, -big).max(axis=1)
+    has = valid.any(axis=1)
+    ymin = np.where(has, np.where(valid, y, big).min(axis=1), 0.0)
+    ymax = np.where(has, np.where(valid, y, -big).max(axis=1), 0.0)
     span = np.where(ymax > ymin, ymax - ymin, 1.0)
     c0 = ymin - 0.001 * span
     d0 = ymax + 0.001 * span

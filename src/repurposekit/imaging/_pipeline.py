@@ -15,7 +15,7 @@ from repurposekit._exceptions import DataValidationError
 from repurposekit._provenance import settings as _settings
 from repurposekit.imaging import _kernels as K
 from repurposekit.imaging._focus import PlaneChoice, select_plane
-from repurposekit.imaging._measure import measure_spheroid
+from repurposekit.imaging._measure import _COLUMNS, measure_spheroid
 from repurposekit.imaging._segment import ClassicalSegmenter, Segmenter, SpheroidMasks
 from repurposekit.imaging._stack import ImageStack
 
@@ -280,6 +280,9 @@ def measure_batch(
             continue
         rows.append(dict(res.row, error=""))
     meas = pd.DataFrame(rows, index=table.index)
+    for c in (*_COLUMNS, "plane_choice", "focus_score", "focus_contrast", "spacing_um"):
+        if c not in meas.columns:
+            meas[c] = "" if c in ("flags", "plane_choice") else np.nan
     for i, res in results.items():
         w = table.at[i, by]
         ref = [

@@ -231,7 +231,7 @@ def prepare_growth_data(
     ...                    "day": [0, 7, 0, 7], "volume_mm3": [100.0, 400.0, 120.0, 180.0]})
     >>> gd = prepare_growth_data(df)
     >>> gd.data["rtv"].round(2).tolist()
-    [4.0, 4.0, 1.0, 1.5]
+    [1.0, 4.0, 1.0, 1.5]
     """
     src = source
     require_columns(data, [subject, group, day], source=src)

@@ -78,12 +78,16 @@ class Allocation:
 
 def _imbalance(X: np.ndarray, labels: np.ndarray, k: int, mu: np.ndarray, sd: np.ndarray) -> float:
     # sum over variables and groups of squared standardised differences of group means and SDs
+    n = np.bincount(labels, minlength=k).astype(float)
     score = 0.0
-    for g in range(k):
-        xg = X[labels == g]
-        score += (((xg.mean(0) - mu) / sd) ** 2).sum()
-        if len(xg) > 1:
-            score += (((xg.std(0, ddof=1) - sd) / sd) ** 2).sum()
+    for j in range(X.shape[1]):
+        s1 = np.bincount(labels, weights=X[:, j], minlength=k)
+        s2 = np.bincount(labels, weights=X[:, j] ** 2, minlength=k)
+        m = s1 / n
+        score += (((m - mu[j]) / sd[j]) ** 2).sum()
+        big = n > 1
+        v = np.maximum(s2[big] - n[big] * m[big] ** 2, 0.0) / (n[big] - 1)
+        score += (((np.sqrt(v) - sd[j]) / sd[j]) ** 2).sum()
     return float(score)
 
 
@@ -232,8 +236,9 @@ def randomize(
     for v in balance_on:
         samples = [table.loc[table["group"] == g, v].to_numpy() for g in names]
         ok = k > 1 and all(len(s) >= 2 for s in samples)
-        f = stats.f_oneway(*samples) if ok else None
-        lev = stats.levene(*samples) if ok else None
+        with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tiny groups → NaN/inf
+            f = stats.f_oneway(*samples) if ok else None
+            lev = stats.levene(*samples) if ok else None
         tests.append(
             {
                 "variable": v,
@@ -705,10 +710,11 @@ def study_calendar(design: StudyDesign, *, extra_days: int = 0) -> pd.DataFrame:
     rows = []
     for (date, day, wd), sub in dc.groupby(["date", "study_day", "weekday"], sort=False):
         det = "; ".join(
-            f"{r.group}: {r.agent} {r.dose_mg_per_kg:g} mg/kg {r.route}"
+            f"{r.group}: {r.agent}"
+            + (f" {r.dose_mg_per_kg:g} mg/kg" if r.dose_mg_per_kg > 0 else "")
+            + f" {r.route}"
             + (f" ×{r.administrations}" if r.administrations > 1 else "")
             for r in sub.itertuples()
-            if r.dose_mg_per_kg > 0 or r.agent.lower() == "vehicle"
         )
         rows.append(
             {"date": date, "study_day": day, "weekday": wd, "kind": "dosing", "details": det}
@@ -769,4 +775,18 @@ def calendar_to_ics(calendar: pd.DataFrame, *, name: str = "xenograft study") ->
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _fold(line: str, limit: int = 75) -> str:
+    """Fold a content line at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character."""
+    out, cur, size = [], "", 0
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if size + n > limit:
+            out.append(cur)
+            cur, size = " ", 1
+        cur += ch
+        size += n
+    out.append(cur)
+    return "\r\n".join(out)

@@ -119,7 +119,7 @@ def auc_growth_rate(day: np.ndarray, volume_mm3: np.ndarray) -> float:
     --------
     >>> t = np.array([0.0, 3.0, 7.0, 10.0]); v = 100 * np.exp(0.1 * t) - 1
     >>> round(auc_growth_rate(t, v), 3)
-    0.101
+    0.1
     """
     t = np.asarray(day, dtype=float)
     v = np.asarray(volume_mm3, dtype=float)

@@ -147,7 +147,9 @@ class EndpointSurvival:
         return "\n".join(lines)
 
     def plot(self, ax=None, **kwargs):
-        """Kaplan–Meier plot with numbers at risk (``repurposekit.plot.survival``)."""
+        """Kaplan–Meier plot with numbers at risk (``repurposekit.plot.survival.km_plot``)."""
+        kwargs.setdefault("xlabel", "Days from baseline")
+        kwargs.setdefault("ylabel", f"Fraction below {self.threshold_mm3:g} mm³")
         return self.km.plot(ax=ax, **kwargs)
 
 

@@ -115,7 +115,11 @@ def read_expression(
         except ImportError:
             msg = f"{p}: reading Parquet needs pyarrow (pip install pyarrow), or save the matrix as TSV."
             raise DataValidationError(msg) from None
-        if df.index.name is not None and gene_column is None and not isinstance(df.index, pd.RangeIndex):
+        if (
+            df.index.name is not None
+            and gene_column is None
+            and not isinstance(df.index, pd.RangeIndex)
+        ):
             df = df.reset_index()
     else:
         df = read_table(p, sep=sep, dtype={gene_column: str} if gene_column else None)
@@ -224,7 +228,10 @@ def read_gene_sets(path: str | Path, *, name: str | None = None) -> GeneSets:
         return read_gmt(p, source=label)
     df = read_table(p, dtype=str)
     cols = {c.lower(): c for c in df.columns}
-    for want, alts in {"set": ("set", "source", "gene_set", "term"), "gene": ("gene", "target", "symbol")}.items():
+    for want, alts in {
+        "set": ("set", "source", "gene_set", "term"),
+        "gene": ("gene", "target", "symbol"),
+    }.items():
         hit = next((cols[a] for a in alts if a in cols), None)
         if hit is None:
             msg = (
@@ -242,7 +249,16 @@ def read_gene_sets(path: str | Path, *, name: str | None = None) -> GeneSets:
             raise DataValidationError(msg)
     elif "direction" in cols:
         d = df[cols["direction"]].astype(str).str.strip().str.lower()
-        mapping = {"up": 1.0, "+": 1.0, "1": 1.0, "+1": 1.0, "down": -1.0, "dn": -1.0, "-": -1.0, "-1": -1.0}
+        mapping = {
+            "up": 1.0,
+            "+": 1.0,
+            "1": 1.0,
+            "+1": 1.0,
+            "down": -1.0,
+            "dn": -1.0,
+            "-": -1.0,
+            "-1": -1.0,
+        }
         w = d.map(mapping)
         if w.isna().any():
             i = int(np.argmax(w.isna().to_numpy()))
@@ -287,4 +303,3 @@ def read_clinical(
         msg = f"{path}: sample {out[sample][dup].iloc[0]!r} appears more than once."
         raise DataValidationError(msg)
     return out.set_index(sample)
-

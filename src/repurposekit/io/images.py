@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: default file-name pattern: a well (A1/A01) and a day (d0, day4, D2) anywhere in the name
-DEFAULT_PATTERN = r"(?P<well>[A-Pa-p]\d{1,2})(?!\d).*?[_\-\s.]?d(?:ay)?[_\-]?(?P<day>\d+(?:\.\d+)?)"
+DEFAULT_PATTERN = r"(?<![A-Za-z0-9])(?P<well>[A-Pa-p]\d{1,2})(?!\d).*?(?<![A-Za-z])d(?:ay)?[_\-]?(?P<day>\d+(?:\.\d+)?)"
 
 _UNIT_UM = {
     "micron": 1.0,
@@ -344,7 +344,9 @@ def _doses(table: pd.DataFrame) -> pd.DataFrame:
     elif "concentration" in t.columns:
         conc = coerce_numeric(t, "concentration", allow_missing=True).fillna(0.0)
         units = t["unit"] if "unit" in t.columns else pd.Series("M", index=t.index)
-        t["dose_a_molar"] = [float(to_molar(c, u)) for c, u in zip(conc, units.fillna("M"), strict=False)]
+        t["dose_a_molar"] = [
+            float(to_molar(c, u)) for c, u in zip(conc, units.fillna("M"), strict=False)
+        ]
     else:
         t["dose_a_molar"] = 0.0
     t["drug_a"] = t["compound"]
@@ -357,7 +359,9 @@ def _doses(table: pd.DataFrame) -> pd.DataFrame:
                 if "unit_b" in t.columns
                 else t.get("unit", pd.Series("M", index=t.index))
             )
-            t["dose_b_molar"] = [float(to_molar(c, u)) for c, u in zip(conc_b, units.fillna("M"), strict=False)]
+            t["dose_b_molar"] = [
+                float(to_molar(c, u)) for c, u in zip(conc_b, units.fillna("M"), strict=False)
+            ]
         else:
             t["dose_b_molar"] = 0.0
         combo = (t["drug_a"] != "") & (t["drug_b"] != "")

@@ -185,7 +185,7 @@ def growth_from_wide(
     ].map(lambda v: isinstance(v, str) and v.strip().upper() not in {"", "NA", "NAN"})
     if bad.any():
         r = long[bad].iloc[0]
-        msg = f"{where(source)}mouse {r[mouse]!r}, day {r['_day']}: value is not a number."
+        msg = f"{where(source)}mouse {r[mouse]}, day {r['_day']}: value is not a number."
         raise DataValidationError(msg)
     long = long.dropna(subset=["volume_mm3"])
     if rebase_days:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from repurposekit._exceptions import DataValidationError
-from repurposekit._validate import check_nonnegative, coerce_numeric, read_table, require_columns
+from repurposekit._validate import coerce_numeric, read_table, require_columns
 from repurposekit.units import to_molar
 
 __all__ = [
@@ -92,6 +92,8 @@ def well_name(row: str, column: int) -> str:
 
 def _parse_well(text: object, *, source: Path | str, line: int | None) -> tuple[str, int]:
     m = _WELL_RE.match(str(text))
+    if m and not (_row_index(m.group(1)) < 32 and 1 <= int(m.group(2)) <= 48):
+        m = None  # beyond a 1536-well plate (rows A..AF, columns 1..48)
     if not m:
         where_ = f", line {line}" if line else ""
         msg = f"{source}{where_}: {text!r} is not a well name (expected e.g. A1 or A01)."
@@ -315,8 +317,8 @@ def read_plate(
     --------
     >>> from repurposekit.datasets import path
     >>> p = read_plate(path("screen", "plate_ENDO-A.csv"))
-    >>> p[["plate", "well", "n_wells"]].iloc[0].tolist()
-    ['ENDO-A', 'A01', 384]
+    >>> p.loc[0, "plate"], p.loc[0, "well"], int(p.loc[0, "n_wells"])
+    ('ENDO-A', 'A01', 384)
     """
     p = Path(path)
     if not p.exists():
@@ -405,7 +407,11 @@ def read_plate_map(path: str | Path, *, default_unit: str | None = None) -> pd.D
         conc = coerce_numeric(
             pd.DataFrame({conc_col: conc_raw}), conc_col, source=p, allow_missing=True
         )
-        check_nonnegative(conc.fillna(0.0), conc_col, source=p)
+        neg = np.flatnonzero(conc.fillna(0.0).to_numpy() < 0)
+        if neg.size:
+            i = int(neg[0])
+            msg = f"{p}, line {i + 2}: concentration {conc.iloc[i]:g} is negative; doses cannot be negative."
+            raise DataValidationError(msg)
         for i in range(len(df)):
             if np.isnan(conc.iloc[i]) or out["role"].iloc[i] in ("blank", "vehicle", "empty"):
                 continue

@@ -49,8 +49,16 @@ def _read_matrix_layout(path: Path) -> pd.DataFrame:
             raise DataValidationError(msg)
         block += 1
         meta = {}
-        while i < len(rows) and rows[i] and rows[i][0].strip().rstrip(":").lower() in (
-            "drug1", "drug2", "cell", "concunit",
+        while (
+            i < len(rows)
+            and rows[i]
+            and rows[i][0].strip().rstrip(":").lower()
+            in (
+                "drug1",
+                "drug2",
+                "cell",
+                "concunit",
+            )
         ):
             key = rows[i][0].strip().rstrip(":").lower()
             meta[key] = rows[i][1].strip() if len(rows[i]) > 1 else ""
@@ -61,7 +69,12 @@ def _read_matrix_layout(path: Path) -> pd.DataFrame:
         header_line = i
         cols = [c.strip() for c in rows[i][1:] if c.strip() != ""]
         i += 1
-        while i < len(rows) and rows[i] and rows[i][0].strip() and rows[i][0].strip().lower() != "drug1:":
+        while (
+            i < len(rows)
+            and rows[i]
+            and rows[i][0].strip()
+            and rows[i][0].strip().lower() != "drug1:"
+        ):
             cells = rows[i]
             for j, cc in enumerate(cols):
                 out.append(
@@ -83,6 +96,16 @@ def _read_matrix_layout(path: Path) -> pd.DataFrame:
             msg = f"{path}: block {block}: no dose rows after the header on line {header_line + 1}."
             raise DataValidationError(msg)
     return pd.DataFrame(out)
+
+
+def _header_rows(data: pd.DataFrame) -> int:
+    """Lines before the first data row (1 for a plain CSV)."""
+    return 1
+
+
+def _bid(b: object) -> object:
+    """Block id as the user wrote it (numpy scalars unwrapped for messages)."""
+    return b.item() if hasattr(b, "item") else b
 
 
 def infer_input_scale(control: float) -> str:
@@ -130,6 +153,10 @@ def _standardise_columns(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, i
         out[f"conc{i}"] = df[cols[conc]]
         out[f"unit{i}"] = df[cols[unit]] if unit in cols else np.nan
     out["response"] = df[cols["response"]]
+    out.attrs["original"] = {
+        f"conc{i}": cols[conc] for i, (_, conc, _) in enumerate(mapping, start=1)
+    }
+    out.attrs["original"]["response"] = cols["response"]
     return out, len(mapping)
 
 
@@ -176,7 +203,10 @@ def tidy_synergy(
     for i in range(1, k + 1):
         tidy[f"drug{i}"] = df[f"drug{i}"].to_numpy()
     for i in range(1, k + 1):
-        conc = coerce_numeric(df.reset_index(drop=True), f"conc{i}", source=source)
+        orig = df.attrs["original"][f"conc{i}"]
+        conc = coerce_numeric(
+            data.reset_index(drop=True), orig, source=source, header_rows=_header_rows(data)
+        )
         units = df[f"unit{i}"].reset_index(drop=True)
         if units.isna().all():
             if default_unit is None:
@@ -202,7 +232,13 @@ def tidy_synergy(
             raise DataValidationError(msg)
         tidy[f"dose{i}_molar"] = conc.to_numpy() * units.map(factors).to_numpy()
         tidy[f"unit{i}"] = units.map(normalise_unit).to_numpy()
-    resp = coerce_numeric(df.reset_index(drop=True), "response", source=source, allow_missing=True)
+    resp = coerce_numeric(
+        data.reset_index(drop=True),
+        df.attrs["original"]["response"],
+        source=source,
+        allow_missing=True,
+        header_rows=_header_rows(data),
+    )
     tidy["response_raw"] = resp.to_numpy()
     tidy["source_row"] = src_row
     # unit consistency inside a block (per drug)
@@ -215,7 +251,7 @@ def tidy_synergy(
             first = blk[f"unit{i}"].iloc[0]
             row = blk[blk[f"unit{i}"] != first]["source_row"].iloc[0]
             msg = (
-                f"{where(source)}block {b!r}, row {row}: drug {blk[f'drug{i}'].iloc[0]!r} is in "
+                f"{where(source)}block {_bid(b)!r}, row {row}: drug {blk[f'drug{i}'].iloc[0]!r} is in "
                 f"{blk[blk['source_row'] == row][f'unit{i}'].iloc[0]} here but in {first} elsewhere "
                 "in the block. Use one unit per drug within a block."
             )
@@ -229,7 +265,7 @@ def tidy_synergy(
         if ctrl.empty:
             if input_scale is None:
                 msg = (
-                    f"{where(source)}block {b!r} has no no-drug control cell, so the response scale "
+                    f"{where(source)}block {_bid(b)!r} has no no-drug control cell, so the response scale "
                     "cannot be inferred; pass input_scale='viability' or 'inhibition' "
                     "(--input-scale)."
                 )
@@ -240,7 +276,7 @@ def tidy_synergy(
         inferred = infer_input_scale(c)
         if input_scale is not None and inferred != input_scale:
             msg = (
-                f"{where(source)}block {b!r}: the no-drug control reads {c:.4g}, which looks like "
+                f"{where(source)}block {_bid(b)!r}: the no-drug control reads {c:.4g}, which looks like "
                 f"% {inferred} (control ≈ {'100' if inferred == 'viability' else '0'}), but "
                 f"input_scale={input_scale!r} was given. Check the file (or pass --input-scale "
                 f"{inferred}); scores on the wrong scale are meaningless."
@@ -253,7 +289,7 @@ def tidy_synergy(
     if np.any(low):
         row = int(np.flatnonzero(low)[0])
         msg = (
-            f"{where(source)}block {tidy['block_id'].iloc[row]!r}, row {tidy['source_row'].iloc[row]}: "
+            f"{where(source)}block {_bid(tidy['block_id'].iloc[row])!r}, row {tidy['source_row'].iloc[row]}: "
             f"response {tidy['response_raw'].iloc[row]:.4g} means {viability[row]:.4g} % viability, "
             f"below 0 by more than the noise allowance ({noise:g} points). Check the normalisation "
             "or the --input-scale."

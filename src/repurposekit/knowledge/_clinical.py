@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,6 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import tomllib
 import yaml
 
 from repurposekit._exceptions import DataValidationError, RuleError
@@ -167,7 +167,9 @@ def _need(d: Mapping[str, Any], key: str, where: str, typ: type | tuple[type, ..
         msg = f"{where}: missing required key {key!r}."
         raise DataValidationError(msg)
     value = d[key]
-    if not isinstance(value, typ) or (isinstance(value, bool) and typ in (int, float, (int, float))):
+    if not isinstance(value, typ) or (
+        isinstance(value, bool) and typ in (int, float, (int, float))
+    ):
         name = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
         msg = f"{where}: {key!r} must be {name}, got {value!r}."
         raise DataValidationError(msg)
@@ -307,7 +309,7 @@ class Regimen:
         return pd.DataFrame(rows)
 
 
-@_cached('regimens')
+@_cached("regimens")
 def load_regimen(name_or_path: str | Path = "defactinib-avutometinib") -> Regimen:
     """Load and validate a regimen TOML file.
 
@@ -381,7 +383,9 @@ def load_regimen(name_or_path: str | Path = "defactinib-avutometinib") -> Regime
             )
         numbers = sorted(lv.level for lv in levels)
         if not levels or numbers[-1] != 0 or numbers != list(range(numbers[0], 1)):
-            msg = f"{where}: dose levels must be 0 (starting), -1, -2 … without gaps; got {numbers}."
+            msg = (
+                f"{where}: dose levels must be 0 (starting), -1, -2 … without gaps; got {numbers}."
+            )
             raise DataValidationError(msg)
         strength = float(_need(a, "unit_strength_mg", where, (int, float)))
         for lv in levels:
@@ -623,7 +627,7 @@ def _state_space(cat: Category) -> list[dict[str, Any]]:
     return states
 
 
-@_cached('rules')
+@_cached("rules")
 def load_rules(name_or_path: str | Path = "defactinib-avutometinib") -> RuleTable:
     """Load and validate a dose-modification rule table (YAML).
 
@@ -722,10 +726,14 @@ def load_rules(name_or_path: str | Path = "defactinib-avutometinib") -> RuleTabl
             note=str(r.get("note", "")),
         )
 
-    rows = tuple(make_rule(r, i, general=False) for i, r in enumerate(_need(d, "rows", where0, list)))
+    rows = tuple(
+        make_rule(r, i, general=False) for i, r in enumerate(_need(d, "rows", where0, list))
+    )
     general = {
         g.id: g
-        for g in (make_rule(r, i, general=True) for i, r in enumerate(_need(d, "general", where0, list)))
+        for g in (
+            make_rule(r, i, general=True) for i, r in enumerate(_need(d, "general", where0, list))
+        )
     }
     required = (
         "general-reduction-impossible",
@@ -805,7 +813,9 @@ class CTCAETable:
         for t in self.tests.values():
             if key == t.id.lower() or key in t.aliases:
                 return t
-        msg = f"unknown lab test {name!r} for CTCAE v{self.version}; known: {', '.join(self.tests)}."
+        msg = (
+            f"unknown lab test {name!r} for CTCAE v{self.version}; known: {', '.join(self.tests)}."
+        )
         raise DataValidationError(msg)
 
 
@@ -817,7 +827,9 @@ def _bands(raw: Any, where: str) -> tuple[Band, ...]:
     for b in raw:
         keys = set(b) & {"above", "at_least"}
         if len(keys) != 1 or "grade" not in b:
-            msg = f"{where}: each band needs 'grade' and exactly one of 'above' or 'at_least' ({b})."
+            msg = (
+                f"{where}: each band needs 'grade' and exactly one of 'above' or 'at_least' ({b})."
+            )
             raise DataValidationError(msg)
         k = keys.pop()
         out.append(Band(int(b["grade"]), Decimal(str(b[k])), k == "at_least"))
@@ -829,7 +841,7 @@ def _bands(raw: Any, where: str) -> tuple[Band, ...]:
     return tuple(out)
 
 
-@_cached('ctcae')
+@_cached("ctcae")
 def load_ctcae(name_or_path: str | Path = "5.0") -> CTCAETable:
     """Load CTCAE grading bands (built-in version, e.g. ``"5.0"``, or a YAML path).
 
@@ -901,7 +913,7 @@ class MonitoringPlan:
     path: Path
 
 
-@_cached('monitoring')
+@_cached("monitoring")
 def load_monitoring(name_or_path: str | Path = "defactinib-avutometinib") -> MonitoringPlan:
     """Load and validate a monitoring plan (YAML).
 

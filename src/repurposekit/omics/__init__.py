@@ -15,7 +15,12 @@ builtin_gene_sets(name) -> GeneSets; GeneSets.from_dict / from_up_down
 """
 
 from repurposekit.omics._builtin import builtin_gene_sets, list_builtin_gene_sets
-from repurposekit.omics._cna import CopyNumberCalls, call_copy_number, clopper_pearson, proportion_table
+from repurposekit.omics._cna import (
+    CopyNumberCalls,
+    call_copy_number,
+    clopper_pearson,
+    proportion_table,
+)
 from repurposekit.omics._de import DEResult, differential_expression
 from repurposekit.omics._enrich import EnrichmentResult, GSEAResult, gsea_preranked, ora
 from repurposekit.omics._genesets import GeneSetMatch, GeneSets
@@ -51,6 +56,7 @@ __all__ = [
     "cutpoint_analysis",
     "differential_expression",
     "gsea_preranked",
+    "lausen_schumacher_p",
     "list_builtin_gene_sets",
     "ora",
     "proportion_table",

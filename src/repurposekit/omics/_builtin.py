@@ -13,12 +13,18 @@ _FILES = {
     "wikipathways_fak": "wikipathways_20230410_focal_adhesion_ecm.entrez.gmt",
 }
 _INFO = {
-    "hallmark": ("50 MSigDB Hallmark sets, HGNC symbols", "MSigDB v7.0, CC BY 4.0 (Liberzon et al. 2015)"),
+    "hallmark": (
+        "50 MSigDB Hallmark sets, HGNC symbols",
+        "MSigDB v7.0, CC BY 4.0 (Liberzon et al. 2015)",
+    ),
     "fak_ecm": (
         "31 C2 sets: PID_FAK_PATHWAY, integrin/syndecan, NABA matrisome, Reactome ECM, WP focal adhesion; symbols",
         "MSigDB v7.5.1, CC BY 4.0; Reactome/WikiPathways CC0",
     ),
-    "wikipathways_fak": ("WP306 focal adhesion and 3 related WikiPathways, Entrez IDs", "WikiPathways 2023-04-10, CC0"),
+    "wikipathways_fak": (
+        "WP306 focal adhesion and 3 related WikiPathways, Entrez IDs",
+        "WikiPathways 2023-04-10, CC0",
+    ),
 }
 
 

@@ -130,9 +130,9 @@ class CopyNumberCalls:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Bar chart of alteration frequency with CIs."""
-        from repurposekit.plot.omics import cna_frequency
+        import importlib
 
-        return cna_frequency(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").cna_frequency(self, ax=ax, **kwargs)
 
 
 def _call(v: np.ndarray, th: Mapping[str, float]) -> np.ndarray:
@@ -246,7 +246,13 @@ def call_copy_number(
         d = data[data[cols["gene"]].astype(str).isin(genes)]
         for r in d.itertuples(index=False):
             rr = r._asdict()
-            rows.append((str(rr[scol]), str(rr[cols["gene"]]), float(pd.to_numeric(rr[vcol], errors="coerce"))))
+            rows.append(
+                (
+                    str(rr[scol]),
+                    str(rr[cols["gene"]]),
+                    float(pd.to_numeric(rr[vcol], errors="coerce")),
+                )
+            )
     else:
         idx = data.index.astype(str)
         for gene in genes:

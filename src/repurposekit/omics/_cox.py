@@ -19,14 +19,18 @@ def _event_groups(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.n
     return ev_times, start, np.searchsorted(time, ev_times, side="right")
 
 
-def logrank_two_group(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> tuple[float, float, float]:
+def logrank_two_group(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray
+) -> tuple[float, float, float]:
     """Two-group log-rank: (O − E for group 1, variance, chi-square)."""
     o, ex, v = logrank_scan(time, event, group[:, None].astype(bool))
     chisq = float(o[0] - ex[0]) ** 2 / v[0] if v[0] > 0 else np.nan
     return float(o[0] - ex[0]), float(v[0]), chisq
 
 
-def logrank_scan(time: np.ndarray, event: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def logrank_scan(
+    time: np.ndarray, event: np.ndarray, groups: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Observed, expected and hypergeometric variance of group-1 events for many splits.
 
     ``groups`` is n × K boolean (True = group 1). Matches R ``survdiff`` for two groups.
@@ -36,12 +40,12 @@ def logrank_scan(time: np.ndarray, event: np.ndarray, groups: np.ndarray) -> tup
     g = np.asarray(groups, bool)
     order = np.argsort(t, kind="stable")
     t, e, g = t[order], e[order], g[order].astype(float)
-    ev_times, start, stop = _event_groups(t, e)
+    _, start, stop = _event_groups(t, e)
     n = t.size
     n_risk = n - start
     at_risk1 = np.cumsum(g[::-1], axis=0)[::-1][start]  # T × K
-    dd = np.array([e[a:b].sum() for a, b in zip(start, stop)], float)
-    d1 = np.vstack([(g[a:b] * e[a:b, None]).sum(axis=0) for a, b in zip(start, stop)])
+    dd = np.array([e[a:b].sum() for a, b in zip(start, stop, strict=True)], float)
+    d1 = np.vstack([(g[a:b] * e[a:b, None]).sum(axis=0) for a, b in zip(start, stop, strict=True)])
     nr = n_risk[:, None].astype(float)
     expected = (dd[:, None] * at_risk1 / nr).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

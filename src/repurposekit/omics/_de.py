@@ -61,9 +61,9 @@ class DEResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Volcano plot."""
-        from repurposekit.plot.omics import volcano
+        import importlib
 
-        return volcano(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").volcano(self, ax=ax, **kwargs)
 
 
 def _trigamma_inverse(x: np.ndarray) -> np.ndarray:
@@ -169,7 +169,9 @@ def differential_expression(
             se = np.sqrt(va / n1 + vb / n2)
             with np.errstate(invalid="ignore", divide="ignore"):
                 tstat = lfc / se
-                df = (va / n1 + vb / n2) ** 2 / ((va / n1) ** 2 / (n1 - 1) + (vb / n2) ** 2 / (n2 - 1))
+                df = (va / n1 + vb / n2) ** 2 / (
+                    (va / n1) ** 2 / (n1 - 1) + (vb / n2) ** 2 / (n2 - 1)
+                )
         else:
             d = n1 + n2 - 2
             s2 = ((n1 - 1) * va + (n2 - 1) * vb) / d
@@ -192,11 +194,15 @@ def differential_expression(
                 "q_value": bh_adjust(p),
             }
         )
-    st = _settings(method=method, group=group, reference=reference, n_group=len(a), n_reference=len(b))
+    st = _settings(
+        method=method, group=group, reference=reference, n_group=len(a), n_reference=len(b)
+    )
     return DEResult(table=table, method=method, group=group, reference=reference, settings=st)
 
 
-def _deseq2(counts: pd.DataFrame, a: list[str], b: list[str], group: str, reference: str) -> pd.DataFrame:
+def _deseq2(
+    counts: pd.DataFrame, a: list[str], b: list[str], group: str, reference: str
+) -> pd.DataFrame:
     c = counts.to_numpy(float)
     if (c < 0).any() or not np.allclose(c, np.round(c)):
         msg = "method='deseq2' needs raw non-negative integer counts; use 'moderated' for log-scale data."

@@ -55,9 +55,9 @@ class EnrichmentResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Bar chart of −log10 q of the top sets."""
-        from repurposekit.plot.omics import enrichment_bar
+        import importlib
 
-        return enrichment_bar(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").enrichment_bar(self, ax=ax, **kwargs)
 
 
 def ora(
@@ -109,7 +109,9 @@ def ora(
     unmatched = [g for g in q_all if g not in bgset]
     q = set(q_all) - set(unmatched)
     if unmatched:
-        warn(f"{len(unmatched)} query gene(s) are not in the background and were ignored: {', '.join(unmatched[:5])}")
+        warn(
+            f"{len(unmatched)} query gene(s) are not in the background and were ignored: {', '.join(unmatched[:5])}"
+        )
     if not q:
         msg = "no query gene is in the background; check identifier types (symbols vs Entrez)."
         raise DataValidationError(msg)
@@ -118,7 +120,7 @@ def ora(
     for name, genes in gs.to_dict().items():
         members = [g for g in dict.fromkeys(genes) if g in bgset]
         K_ = len(members)
-        if K_ < max(min_size, 1) or K_ > max_size:
+        if max(min_size, 1) > K_ or max_size < K_:
             continue
         ov = [g for g in members if g in q]
         k = len(ov)
@@ -139,9 +141,13 @@ def ora(
         msg = "no gene set has members in the background within the size limits."
         raise DataValidationError(msg)
     table = pd.DataFrame(rows)
-    table.insert(table.columns.get_loc("p_value") + 1, "q_value", K.bh_adjust(table["p_value"].to_numpy()))
+    table.insert(
+        table.columns.get_loc("p_value") + 1, "q_value", K.bh_adjust(table["p_value"].to_numpy())
+    )
     table = table.sort_values(["p_value", "set"], kind="stable").reset_index(drop=True)
-    st = _settings(n_background=N, n_query=n, min_size=min_size, max_size=max_size, gene_sets_source=gs.source)
+    st = _settings(
+        n_background=N, n_query=n, min_size=min_size, max_size=max_size, gene_sets_source=gs.source
+    )
     return EnrichmentResult(table=table, unmatched_query=unmatched, settings=st)
 
 
@@ -190,9 +196,9 @@ class GSEAResult:
 
     def plot(self, name: str | None = None, *, ax: Any = None, **kwargs: Any) -> Any:
         """Classic enrichment plot (running sum + hits) of ``name`` (default: top set)."""
-        from repurposekit.plot.omics import gsea_plot
+        import importlib
 
-        return gsea_plot(self, name or self.table["set"].iloc[0], ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").gsea_plot(self, name or self.table["set"].iloc[0], ax=ax, **kwargs)
 
 
 def gsea_preranked(

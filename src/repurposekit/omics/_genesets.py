@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -193,21 +193,27 @@ class GeneSetMatch:
 
 def match_gene_sets(gene_sets: GeneSets, genes: Sequence[str]) -> GeneSetMatch:
     """Map every set's members to row indices of ``genes`` (first occurrence wins)."""
-    lookup: dict[str, int] = {}
-    for i, g in enumerate(map(str, genes)):
-        lookup.setdefault(g, i)
+    universe = pd.Index([str(g) for g in genes])
+    first = ~universe.duplicated(keep="first")
+    uniq = universe[first]
+    uniq_pos = np.flatnonzero(first)
+    t = gene_sets.table
+    hit = uniq.get_indexer(t["gene"])  # one vectorised lookup for all members
+    pos_all = np.where(hit >= 0, uniq_pos[np.maximum(hit, 0)], -1)
+    w_all = t["weight"].to_numpy(dtype=float)
+    genes_all = t["gene"].to_numpy()
     indices: dict[str, np.ndarray] = {}
     weights: dict[str, np.ndarray] = {}
     missing: dict[str, list[str]] = {}
     rows: list[dict[str, Any]] = []
-    for name, grp in gene_sets.table.groupby("set", sort=False):
-        idx = grp["gene"].map(lookup)
-        found = idx.notna().to_numpy()
-        indices[name] = idx[found].to_numpy(dtype=np.intp)
-        weights[name] = grp["weight"].to_numpy(dtype=float)[found]
-        miss = grp["gene"][~found].tolist()
+    for name, rows_idx in t.groupby("set", sort=False).indices.items():
+        pos = pos_all[rows_idx]
+        found = pos >= 0
+        indices[name] = pos[found].astype(np.intp)
+        weights[name] = w_all[rows_idx][found]
+        miss = genes_all[rows_idx][~found].tolist()
         missing[name] = miss
-        n = len(grp)
+        n = len(rows_idx)
         rows.append(
             {
                 "set": name,

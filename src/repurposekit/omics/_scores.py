@@ -49,21 +49,20 @@ def check_expression(expression: pd.DataFrame, *, source: str = "expression") ->
     if expression.shape[0] < 2 or expression.shape[1] < 1:
         msg = f"{source}: needs at least 2 genes and 1 sample, got {expression.shape[0]} × {expression.shape[1]}."
         raise DataValidationError(msg)
-    bad_cols = [c for c in expression.columns if not pd.api.types.is_numeric_dtype(expression[c])]
-    if bad_cols:
-        col = bad_cols[0]
+    for col in expression.columns:
+        if pd.api.types.is_numeric_dtype(expression[col]):
+            continue
         vals = pd.to_numeric(expression[col], errors="coerce")
-        row = vals.isna() & expression[col].notna()
-        where_ = f"gene {expression.index[row.argmax()]!r}" if row.any() else "some rows"
-        msg = (
-            f"{source}: sample column {col!r} is not numeric (first bad cell at {where_}: "
-            f"{expression[col][row].iloc[0]!r}). Expression values must be numbers; remove "
-            "annotation columns or pass them as the gene id column."
-            if row.any()
-            else f"{source}: sample column {col!r} is not numeric."
-        )
-        raise DataValidationError(msg)
-    x = expression.to_numpy(dtype=float)
+        row = (vals.isna() & expression[col].notna()).to_numpy()
+        if row.any():
+            i = int(row.argmax())
+            msg = (
+                f"{source}: sample column {col!r} is not numeric (gene {expression.index[i]!r}: "
+                f"{expression[col].iloc[i]!r}). Expression values must be numbers; remove "
+                "annotation columns or make them the index."
+            )
+            raise DataValidationError(msg)
+    x = expression.apply(pd.to_numeric).to_numpy(dtype=float)
     if not np.isfinite(x).all():
         r, c = np.argwhere(~np.isfinite(x))[0]
         msg = (
@@ -72,6 +71,16 @@ def check_expression(expression: pd.DataFrame, *, source: str = "expression") ->
         )
         raise DataValidationError(msg)
     return x
+
+
+def _single_thread_blas() -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: behaviour is identical, only slower under load
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def as_gene_sets(gene_sets: GeneSets | Mapping[str, Any]) -> GeneSets:
@@ -134,9 +143,9 @@ class SignatureScores:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Heatmap of the scores (see :func:`repurposekit.plot.omics.score_heatmap`)."""
-        from repurposekit.plot.omics import score_heatmap
+        import importlib
 
-        return score_heatmap(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").score_heatmap(self, ax=ax, **kwargs)
 
 
 def score_gene_sets(
@@ -250,7 +259,9 @@ def score_gene_sets(
         keep = x.std(axis=1) > 0
         n_constant = int((~keep).sum())
         if n_constant:
-            warn(f"{n_constant} gene(s) with constant expression dropped (as GSVA does for {method}).")
+            warn(
+                f"{n_constant} gene(s) with constant expression dropped (as GSVA does for {method})."
+            )
     xk = x[keep]
     match = gs.match(list(genes[keep]))
     report = match.report.copy()
@@ -261,11 +272,15 @@ def score_gene_sets(
         np.where(
             sizes < min_size,
             f"dropped: fewer than min_size={min_size} genes matched",
-            np.where(sizes > max_size, f"dropped: more than max_size={max_size} genes matched", "scored"),
+            np.where(
+                sizes > max_size, f"dropped: more than max_size={max_size} genes matched", "scored"
+            ),
         ),
     )
     if method == "plage":
-        status = np.where((status == "scored") & (sizes < 2), "dropped: PLAGE needs ≥ 2 genes", status)
+        status = np.where(
+            (status == "scored") & (sizes < 2), "dropped: PLAGE needs ≥ 2 genes", status
+        )
     report["status"] = status
     names = report.loc[report["status"] == "scored", "set"].tolist()
     n_empty = int((sizes == 0).sum())
@@ -294,13 +309,20 @@ def score_gene_sets(
     elif method == "gsva":
         t = 1.0 if tau is None else tau
         rs, pos = K.gsva_prepare(xk, kernel=kcdf)
-        es = np.vstack([K.gsva_set(rs, pos, match.indices[s], tau=t, mx_diff=mx_diff) for s in names])
-    elif method in ("zscore", "plage"):
+        es = np.vstack(
+            [K.gsva_set(rs, pos, match.indices[s], tau=t, mx_diff=mx_diff) for s in names]
+        )
+    elif method == "zscore":
         z = K.standardise_rows(xk)
-        f = K.zscore_set if method == "zscore" else K.plage_set
-        es = np.vstack([f(z, match.indices[s]) for s in names])
+        es = np.vstack([K.zscore_set(z, match.indices[s]) for s in names])
+    elif method == "plage":
+        z = K.standardise_rows(xk)
+        with _single_thread_blas():  # many tiny SVDs: BLAS threads only add contention
+            es = np.vstack([K.plage_set(z, match.indices[s]) for s in names])
     else:
-        es, details = _singscore(xk, match, names, samples, center=center, known_direction=known_direction)
+        es, details = _singscore(
+            xk, match, names, samples, center=center, known_direction=known_direction
+        )
     scores = pd.DataFrame(es, index=pd.Index(names, name="set"), columns=expression.columns)
     st = _settings(
         method=method,
@@ -312,12 +334,14 @@ def score_gene_sets(
         max_size=max_size,
         center=center,
         known_direction=known_direction,
-        n_genes=int(len(genes)),
+        n_genes=len(genes),
         n_constant_genes_dropped=n_constant,
         n_duplicated_gene_ids=n_dup,
         gene_sets_source=gs.source,
     )
-    return SignatureScores(scores=scores, method=method, matched=report, details=details, settings=st)
+    return SignatureScores(
+        scores=scores, method=method, matched=report, details=details, settings=st
+    )
 
 
 def _singscore(

@@ -52,7 +52,9 @@ class Stratification:
 
     def summary(self) -> str:
         """Strata, sizes and the overall log-rank p."""
-        parts = [f"{r.stratum}: n={r.n} ({r.prevalence_percent:.0f} %)" for r in self.table.itertuples()]
+        parts = [
+            f"{r.stratum}: n={r.n} ({r.prevalence_percent:.0f} %)" for r in self.table.itertuples()
+        ]
         return "; ".join(parts) + f". Log-rank across strata p = {self.logrank_p:.3g}"
 
     def __repr__(self) -> str:
@@ -60,9 +62,9 @@ class Stratification:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Kaplan–Meier curves per stratum."""
-        from repurposekit.plot.omics import strata_km
+        import importlib
 
-        return strata_km(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").strata_km(self, ax=ax, **kwargs)
 
 
 def _marker_labels(data: pd.DataFrame, name: str, rule: Any) -> tuple[pd.Series, str]:
@@ -95,7 +97,9 @@ def _marker_labels(data: pd.DataFrame, name: str, rule: Any) -> tuple[pd.Series,
         msg = f"marker {name!r}: column {col!r} is missing for {s!r}."
         raise DataValidationError(msg)
     if pd.api.types.is_bool_dtype(v) or set(pd.unique(v)) <= {0, 1}:
-        return pd.Series(np.where(v.astype(bool), f"{name}+", f"{name}-"), index=data.index), f"{col} true"
+        return pd.Series(
+            np.where(v.astype(bool), f"{name}+", f"{name}-"), index=data.index
+        ), f"{col} true"
     return v.astype(str).radd(f"{name} ").rename(None), f"{col} categories"
 
 
@@ -168,8 +172,15 @@ def stratify(
         k = int(pos.sum())
         lo, hi = clopper_pearson(k, n, confidence_level=confidence_level)
         mrows.append(
-            {"marker": name, "rule": text, "n": n, "n_positive": k, "percent": 100 * k / n,
-             "ci_low_percent": 100 * lo, "ci_high_percent": 100 * hi}
+            {
+                "marker": name,
+                "rule": text,
+                "n": n,
+                "n_positive": k,
+                "percent": 100 * k / n,
+                "ci_low_percent": 100 * lo,
+                "ci_high_percent": 100 * hi,
+            }
         )
     assign = pd.DataFrame(labels, index=data.index)
     assign["stratum"] = assign.apply(lambda r: " / ".join(r.astype(str)), axis=1)
@@ -184,18 +195,31 @@ def stratify(
         m = (assign["stratum"] == s).to_numpy()
         k = int(m.sum())
         lo, hi = clopper_pearson(k, n, confidence_level=confidence_level)
-        row = {"stratum": s, **{c: assign.loc[m, c].iloc[0] for c in labels}, "n": k,
-               "prevalence_percent": 100 * k / n, "prevalence_ci_low": 100 * lo,
-               "prevalence_ci_high": 100 * hi, "events": int(ee[m].sum()),
-               "median_time": km_median(tt[m], ee[m]), "hr_vs_rest": np.nan,
-               "hr_ci_low": np.nan, "hr_ci_high": np.nan, "p_value": np.nan,
-               "patients_to_screen_per_enrolled": n / k}
+        row = {
+            "stratum": s,
+            **{c: assign.loc[m, c].iloc[0] for c in labels},
+            "n": k,
+            "prevalence_percent": 100 * k / n,
+            "prevalence_ci_low": 100 * lo,
+            "prevalence_ci_high": 100 * hi,
+            "events": int(ee[m].sum()),
+            "median_time": km_median(tt[m], ee[m]),
+            "hr_vs_rest": np.nan,
+            "hr_ci_low": np.nan,
+            "hr_ci_high": np.nan,
+            "p_value": np.nan,
+            "patients_to_screen_per_enrolled": n / k,
+        }
         if k >= min_stratum_size and n - k >= min_stratum_size and ee.sum() > 0:
             fit = _batch_cox(tt, ee, m.astype(float)[:, None], [s])
             if fit["converged"][0]:
                 b, se = fit["coef"][0], fit["se"][0]
-                row.update(hr_vs_rest=np.exp(b), hr_ci_low=np.exp(b - zq * se),
-                           hr_ci_high=np.exp(b + zq * se), p_value=fit["p"][0])
+                row.update(
+                    hr_vs_rest=np.exp(b),
+                    hr_ci_low=np.exp(b - zq * se),
+                    hr_ci_high=np.exp(b + zq * se),
+                    p_value=fit["p"][0],
+                )
         rows.append(row)
     table = pd.DataFrame(rows)
     if len(strata) > 1:
@@ -203,10 +227,22 @@ def stratify(
         lr = _kway_logrank(tt, ee, codes, len(strata))
     else:
         lr = np.nan
-    st = _settings(markers={k: str(v) for k, v in markers.items()}, time=time, event=event,
-                   min_stratum_size=min_stratum_size, confidence_level=confidence_level)
-    return Stratification(assignments=assign, table=table, markers=pd.DataFrame(mrows),
-                          logrank_p=float(lr), time=time, event=event, settings=st)
+    st = _settings(
+        markers={k: str(v) for k, v in markers.items()},
+        time=time,
+        event=event,
+        min_stratum_size=min_stratum_size,
+        confidence_level=confidence_level,
+    )
+    return Stratification(
+        assignments=assign,
+        table=table,
+        markers=pd.DataFrame(mrows),
+        logrank_p=float(lr),
+        time=time,
+        event=event,
+        settings=st,
+    )
 
 
 def _kway_logrank(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int) -> float:

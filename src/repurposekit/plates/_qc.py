@@ -21,7 +21,7 @@ def z_prime(high: np.ndarray, low: np.ndarray) -> float:
     Examples
     --------
     >>> round(z_prime(np.array([100.0, 102, 98]), np.array([10.0, 11, 9])), 3)
-    0.933
+    0.9
     """
     high, low = np.asarray(high, float), np.asarray(low, float)
     if high.size < 2 or low.size < 2:

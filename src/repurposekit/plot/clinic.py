@@ -48,7 +48,9 @@ def _status_codes(table: Any, agents: list[str]) -> tuple[np.ndarray, list[dt.da
     return codes, dates
 
 
-def _status_legend(ax: Axes, used: set[int], *, loc: str = "upper center") -> None:
+def _status_legend(
+    ax: Axes, used: set[int], *, loc: str = "upper center", extra: list | None = None
+) -> None:
     from matplotlib.patches import Patch
 
     labels = {
@@ -63,8 +65,9 @@ def _status_legend(ax: Axes, used: set[int], *, loc: str = "upper center") -> No
         Patch(facecolor=_STATUS_COLOURS[keys[i]], edgecolor="#999999", label=labels[keys[i]])
         for i in sorted(used)
     ]
+    handles += list(extra or [])
     ax.legend(
-        handles=handles, loc=loc, bbox_to_anchor=(0.5, -0.18), ncol=len(handles), fontsize="small"
+        handles=handles, loc=loc, bbox_to_anchor=(0.5, -0.22), ncol=len(handles), fontsize="small"
     )
 
 
@@ -145,14 +148,7 @@ def calendar_strip(
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    _status_legend(ax, set(np.unique(codes).tolist()))
-    if monitoring is not None:
-        handles, lbls = ax.get_legend_handles_labels()
-        leg = ax.get_legend()
-        ax.add_artist(leg)
-        ax.legend(
-            handles, lbls, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize="small"
-        )
+    _status_legend(ax, set(np.unique(codes).tolist()), extra=ax.get_legend_handles_labels()[0])
     who = f" — {calendar.patient}" if calendar.patient else ""
     ax.set_title(title or f"{calendar.regimen.name}: {calendar.cycles} cycle(s){who}", loc="left")
     return ax
@@ -188,7 +184,7 @@ def decision_timeline(course: Any, *, ax: Axes | None = None, title: str | None 
         if any(e.observation.category == c for e in course.entries)
     ]
     n_rows = len(agents) + len(cats)
-    ax = get_ax(ax, figsize=(12.0, 1.8 + 0.55 * n_rows))
+    ax = get_ax(ax, figsize=(12.0, 2.2 + 0.6 * n_rows))
     x0 = dates[0]
     cmap = ListedColormap(list(_STATUS_COLOURS.values()))
     ax.imshow(
@@ -211,19 +207,20 @@ def decision_timeline(course: Any, *, ax: Axes | None = None, title: str | None 
         ax.scatter(x, y, s=70, color=_GRADE_COLOURS[min(o.grade, 4)], edgecolor="black", zorder=4)
         if d.action in ("continue",) or (d.action == "no_rule" and o.grade <= 1):
             continue
-        # stagger labels that would overlap the previous one on the same row
-        up = x - last_label_x.get(o.category, -99) < 12
-        last_label_x[o.category] = x if not up else -99
-        text = f"{_ACTION_SHORT[d.action]}\n[{d.rule_id}]"
+        # alternate above/below the marker when the previous label on the row is close
+        below = x - last_label_x.get(o.category, -99) < 16
+        last_label_x[o.category] = x if not below else -99
+        text = f"{_ACTION_SHORT[d.action]} [{d.rule_id}]"
         weight = "bold" if d.action == "discontinue" else "normal"
         ax.annotate(
             text,
             (x, y),
-            xytext=(4, 9 if not up else -20),
+            xytext=(5 if x < 0.8 * len(dates) else -5, -7 if below else 7),
             textcoords="offset points",
             fontsize=6.5,
             fontweight=weight,
-            va="bottom" if not up else "top",
+            va="top" if below else "bottom",
+            ha="left" if x < 0.8 * len(dates) else "right",
         )
     ax.set_ylim(n_rows - 0.3, -0.5)
     ax.set_xlim(-0.5, len(dates) - 0.5)
@@ -253,15 +250,7 @@ def decision_timeline(course: Any, *, ax: Axes | None = None, title: str | None 
         )
         for g in range(5)
     ]
-    first = ax.legend(
-        handles=grade_handles,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-        fontsize="small",
-        title="observation",
-    )
-    ax.add_artist(first)
-    _status_legend(ax, set(np.unique(codes).tolist()))
+    _status_legend(ax, set(np.unique(codes).tolist()), extra=grade_handles)
     sim = " (SIMULATED patient)" if course.simulated else ""
     ax.set_title(title or f"Dose decisions: {course.patient}{sim}", loc="left")
     return ax

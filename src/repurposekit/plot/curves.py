@@ -37,6 +37,7 @@ def dose_response(
     show_points: bool = True,
     show_ic50: bool = True,
     colors: list[str] | None = None,
+    labels: list[str] | None = None,
     legend: bool = True,
     **line_kwargs: Any,
 ) -> Axes:
@@ -52,6 +53,8 @@ def dose_response(
         Draw the confidence band of the mean curve, the measured points (replicate means ±
         SD), and a tick at each absolute IC50.
     colors : list of str, optional
+    labels : list of str, optional
+        Legend labels (default: the curve keys).
 
     Returns
     -------
@@ -71,7 +74,8 @@ def dose_response(
     hi = np.nanmax([f.row["dose_max"] for f in items]) / factor
     zero_x = lo / 10**1.5
     any_zero = False
-    for fit, color in zip(items, colors, strict=False):
+    labels = labels or [_label(f) for f in items]
+    for fit, color, name in zip(items, colors, labels, strict=False):
         d = fit.data
         if show_points and len(d):
             stats_ = d.groupby(fit.dose)[fit.response].agg(["mean", "std", "count"]).reset_index()
@@ -99,7 +103,7 @@ def dose_response(
         extra = f" ({', '.join(flags)})" if flags else ""
         ic50 = fit.row["ic50"]
         ic_txt = f", IC50 {ic50 / factor:.3g} {label_unit}" if np.isfinite(ic50) else ""
-        ax.plot(grid, y, color=color, label=f"{_label(fit)}{ic_txt}{extra}", **style)
+        ax.plot(grid, y, color=color, label=f"{name}{ic_txt}{extra}", **style)
         if show_ci and np.isfinite(fit.cov).all():
             low, high = fit.band(grid * factor)
             ax.fill_between(grid, low, high, color=color, alpha=0.18, lw=0)
@@ -107,6 +111,9 @@ def dose_response(
             level = float(fit.predict(ic50))
             ax.plot([ic50 / factor], [level], marker="|", ms=14, mew=2, color=color)
     ax.set_xscale("log")
+    from matplotlib.ticker import LogLocator
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=20))
     if any_zero:
         ax.axvspan(zero_x / 10**0.35, zero_x * 10**0.35, color="0.93", zorder=0)
         ticks = [t for t in ax.get_xticks() if lo / 10**0.5 <= t <= hi * 10**0.5]
@@ -128,23 +135,28 @@ def dose_response_panel(
     panel_by: str,
     unit: str = "uM",
     ncols: int = 2,
+    max_panels: int = 12,
     **kwargs: Any,
 ) -> Figure:
-    """One panel per value of ``panel_by`` (a ``by`` column), the other curves overlaid."""
+    """One panel per value of ``panel_by`` (a ``by`` column), the other curves overlaid.
+
+    At most ``max_panels`` panels are drawn (the first values in the fits' order).
+    """
     import matplotlib.pyplot as plt
 
     if panel_by not in fits.by:
         msg = f"panel_by {panel_by!r} is not one of the by columns {fits.by}"
         raise ValueError(msg)
     j = fits.by.index(panel_by)
-    values = list(dict.fromkeys(k[j] for k in fits.keys))
+    values = list(dict.fromkeys(k[j] for k in fits.keys))[:max_panels]
     nrows = int(np.ceil(len(values) / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(5.2 * ncols, 3.6 * nrows), layout="constrained", squeeze=False
     )
     for ax, value in zip(axes.flat, values, strict=False):
         items = [f for f in fits if f.key[j] == value]
-        dose_response(items, ax=ax, unit=unit, **kwargs)
+        labels = [" · ".join(str(k) for i, k in enumerate(f.key) if i != j) for f in items]
+        dose_response(items, ax=ax, unit=unit, labels=labels, **kwargs)
         ax.set_title(f"{panel_by} = {value}")
     for ax in list(axes.flat)[len(values) :]:
         ax.set_visible(False)

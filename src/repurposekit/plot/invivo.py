@@ -63,16 +63,18 @@ def growth_curves(
             label=f"{g} (n={n0})",
         )
         rem = sub[sub["n_removed"] > 0]
-        ax.scatter(rem["day"], rem["mean"], s=36, facecolor="white", edgecolor=col[g], zorder=3)
+        ax.scatter(
+            rem["day"], rem["mean"], s=40, facecolor="white", edgecolor=col[g], lw=1.3, zorder=5
+        )
     if endpoint and result.value == "volume_mm3":
         ax.axhline(result.growth.endpoint_mm3, color="0.5", ls=":", lw=1)
         ax.text(
-            0.55,
+            1.01,
             result.growth.endpoint_mm3,
-            f"humane endpoint {result.growth.endpoint_mm3:g} mm³",
+            f"endpoint\n{result.growth.endpoint_mm3:g} mm³",
             transform=ax.get_yaxis_transform(),
-            ha="center",
-            va="bottom",
+            ha="left",
+            va="center",
             fontsize="x-small",
             color="0.4",
         )

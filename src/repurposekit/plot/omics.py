@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from repurposekit.plot._style import get_ax, palette, tidy_axes
 
@@ -93,7 +92,7 @@ def enrichment_bar(result: Any, *, ax: Axes | None = None, top: int = 15) -> Axe
     val = -np.log10(t["q_value"].clip(lower=1e-300))
     colors = np.where(t["q_value"] < 0.05, palette(2)[1], "#999999")
     ax.barh(y, val, color=colors)
-    for yi, v, k, K_ in zip(y, val, t["n_overlap"], t["n_set"]):
+    for yi, v, k, K_ in zip(y, val, t["n_overlap"], t["n_set"], strict=True):
         ax.text(v, yi, f" {k}/{K_}", va="center", fontsize="x-small")
     ax.axvline(-np.log10(0.05), color="k", lw=0.8, ls="--")
     ax.set_yticks(y, [_short(s) for s in t["set"]], fontsize="x-small")
@@ -166,7 +165,7 @@ def association_forest(
     hi = float(np.nanmax(t["hr_upper"])) if len(t) else 2.0
     ticks = [
         v
-        for v in (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.75, 1, 1.5, 2, 3, 4, 5, 10)
+        for v in (0.1, 0.2, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)
         if lo / 1.3 <= v <= hi * 1.3
     ]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
@@ -175,7 +174,7 @@ def association_forest(
     names = [labels.get(f, _short(f)) if labels else _short(f) for f in t["feature"]]
     ax.set_yticks(y, names, fontsize="x-small")
     ax.set_ylim(-0.7, len(t) - 0.3)
-    for yi, p, q in zip(y, t["p_value"], t["q_value"]):
+    for yi, p, q in zip(y, t["p_value"], t["q_value"], strict=True):
         ax.text(
             1.02,
             yi,
@@ -218,7 +217,7 @@ def _km_axes(
     legend_below: bool = False,
 ) -> None:
     cols = palette(len(groups) + 1)[1:]
-    for (lab, t, e), c in zip(groups, cols):
+    for (lab, t, e), c in zip(groups, cols, strict=True):
         xs, ys, cz = _km(t, e)
         ax.step(
             xs,
@@ -243,7 +242,7 @@ def _km_axes(
 def cutpoint_km(result: Any, *, ax: Axes | None = None, time_label: str | None = None) -> Axes:
     """Kaplan–Meier curves of the high/low groups of a cut-point analysis, with the p-values."""
     g = result.groups
-    tcol = [c for c in g.columns if c not in ("sample", "value", "group")][0]
+    tcol = next(c for c in g.columns if c not in ("sample", "value", "group"))
     ecol = [c for c in g.columns if c not in ("sample", "value", "group")][1]
     ax = get_ax(ax, figsize=(5.2, 3.8))
     groups = [
@@ -293,13 +292,13 @@ def cna_frequency(result: Any, *, ax: Axes | None = None, by: str | None = "coho
     """Bars of gain/amplification frequency per gene (and cohort) with exact 95 % CIs."""
     f = result.frequency(by=by) if hasattr(result, "frequency") else result
     ax = get_ax(ax, figsize=(4.8, 3.4))
-    labels = [f"{g}\n{c}" if c != "all" else g for g, c in zip(f["gene"], f["cohort"])]
+    labels = [f"{g}\n{c}" if c != "all" else g for g, c in zip(f["gene"], f["cohort"], strict=True)]
     x = np.arange(len(f))
     pct = f["percent"].to_numpy()
     err = np.vstack([pct - f["ci_low_percent"], f["ci_high_percent"] - pct])
     ax.bar(x, pct, color=palette(3)[1], width=0.6)
     ax.errorbar(x, pct, yerr=err, fmt="none", ecolor="k", capsize=4, lw=1)
-    for xi, r in zip(x, f.itertuples()):
+    for xi, r in zip(x, f.itertuples(), strict=True):
         ax.text(
             xi,
             r.ci_high_percent + 2,

@@ -66,12 +66,12 @@ def km_plot(
     -------
     matplotlib.axes.Axes
     """
-    figsize = (7.0, 4.4 + 0.18 * len(result.groups)) if risk_table else (6.5, 4.0)
+    figsize = (8.0, 4.4 + 0.18 * len(result.groups)) if risk_table else (7.0, 4.0)
     ax = get_ax(ax, figsize=figsize)
     curves = result._curves()
     cols = list(colors) if colors is not None else palette(len(curves))
     tmax = float(result.table["time"].max()) if len(result.table) else 1.0
-    for (key, sub), col in zip(curves, cols):
+    for (key, sub), col in zip(curves, cols, strict=False):
         t = np.concatenate(([0.0], sub["time"].to_numpy()))
         s = np.concatenate(([1.0], sub["survival"].to_numpy()))
         label = f"{key['group']} (n={int(sub['n_risk'].iloc[0]) if len(sub) else 0})"
@@ -94,7 +94,7 @@ def km_plot(
             )
     if show_median:
         med = result.median()
-        for (_, r), col in zip(med.iterrows(), cols):
+        for (_, r), col in zip(med.iterrows(), cols, strict=False):
             if np.isfinite(r["median"]):
                 ax.plot([0, r["median"], r["median"]], [0.5, 0.5, 0], ls=":", lw=0.9, color=col)
     ax.set_ylim(-0.02, 1.04)
@@ -106,7 +106,7 @@ def km_plot(
     ax.set_ylabel(ylabel)
     tidy_axes(ax)
     if legend and len(curves) > 0:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), borderaxespad=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     if risk_table:
         nar = result.number_at_risk(ticks)
         base = -(ax.xaxis.get_label().get_size() * 2.0 + 26)
@@ -121,7 +121,7 @@ def km_plot(
             fontsize="small",
             fontweight="bold",
         )
-        for i, ((key, _), col) in enumerate(zip(curves, cols)):
+        for i, ((key, _), col) in enumerate(zip(curves, cols, strict=False)):
             y = base - 12 * (i + 1)
             ax.annotate(
                 str(key["group"]),
@@ -135,7 +135,7 @@ def km_plot(
                 color=col,
             )
             row = nar.iloc[i].to_numpy()
-            for x, v in zip(ticks, row):
+            for x, v in zip(ticks, row, strict=False):
                 ax.annotate(
                     str(int(v)),
                     xy=(x, 0),
@@ -168,6 +168,20 @@ def _forest_frame(result: Any, top: int) -> pd.DataFrame:
     df["hr_lower"] = np.exp(df["coef"] - 1.959963984540054 * df["se"])
     df["hr_upper"] = np.exp(df["coef"] + 1.959963984540054 * df["se"])
     return df
+
+
+def _log_ticks(ax: Axes, lo: float, hi: float) -> None:
+    """Readable ticks (…, 0.1, 0.2, 0.5, 1, 2, 5, …) on a log hazard-ratio axis."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    decades = np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+    cands = np.array([m * 10**d for d in decades for m in (1, 2, 5)])
+    ticks = cands[(cands >= lo) & (cands <= hi)]
+    if ticks.size > 7:
+        ticks = np.array([10**d for d in decades if lo <= 10**d <= hi] or ticks[:: ticks.size // 5])
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def forest_plot(
@@ -214,13 +228,14 @@ def forest_plot(
     ax.plot(np.clip(hr, lo_lim, hi_lim), y, "s", color=color, markersize=6)
     ax.set_xscale("log")
     ax.set_xlim(lo_lim, hi_lim)
+    _log_ticks(ax, lo_lim, hi_lim)
     ax.set_yticks(y)
     ax.set_yticklabels(df["term"].astype(str))
     ax.set_ylim(-0.7, k - 0.3)
     ax.set_xlabel(xlabel)
     tidy_axes(ax)
     if annotate:
-        for yi, (_, r) in zip(y, df.iterrows()):
+        for yi, (_, r) in zip(y, df.iterrows(), strict=False):
             txt = f"{r['hr']:.3g} ({r['hr_lower']:.3g}–{r['hr_upper']:.3g})"
             if "p_value" in df.columns and np.isfinite(r["p_value"]):
                 txt += f", p={r['p_value']:.2g}"
@@ -261,16 +276,28 @@ def pairwise_heatmap(result: Any, *, ax: Axes | None = None) -> Axes:
     for _, r in tab.iterrows():
         i, j = levels.index(r["group_a"]), levels.index(r["group_b"])
         mat[max(i, j), min(i, j)] = r["p_adjusted"]
+    mat = mat[1:, :-1]  # the strict lower triangle only
     with np.errstate(divide="ignore"):
-        im = ax.imshow(-np.log10(mat), cmap="Blues", vmin=0)
-    for i in range(k):
-        for j in range(k):
+        logp = -np.log10(mat)
+    vmax = max(float(np.nanmax(logp)) if np.isfinite(logp).any() else 1.0, 2.0)
+    im = ax.imshow(logp, cmap="Blues", vmin=0, vmax=vmax)
+    for i in range(k - 1):
+        for j in range(k - 1):
             if np.isfinite(mat[i, j]):
-                ax.text(j, i, f"{mat[i, j]:.2g}", ha="center", va="center", fontsize="small")
-    ax.set_xticks(range(k))
-    ax.set_xticklabels(levels, rotation=30, ha="right")
-    ax.set_yticks(range(k))
-    ax.set_yticklabels(levels)
+                dark = logp[i, j] > 0.6 * vmax
+                ax.text(
+                    j,
+                    i,
+                    f"{mat[i, j]:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color="white" if dark else "black",
+                )
+    ax.set_xticks(range(k - 1))
+    ax.set_xticklabels(levels[:-1], rotation=30, ha="right")
+    ax.set_yticks(range(k - 1))
+    ax.set_yticklabels(levels[1:])
     ax.set_title(f"Pairwise log-rank, {result.method}-adjusted p")
     ax.figure.colorbar(im, ax=ax, label="−log10 p (adjusted)")
     return ax

@@ -141,7 +141,7 @@ def fa_ci_plot(result: Any, *, ax: Axes | None = None, agents: list[str] | None 
     grid = np.linspace(0.05, 0.97, 93)
     curve = result.indices_at(grid)
     names = agents or list(curve["agent"].unique())
-    for name, col in zip(names, palette(len(names) + 1)[1:]):
+    for name, col in zip(names, palette(len(names) + 1)[1:], strict=False):
         cu = curve[curve["agent"] == name]
         ax.plot(cu["fa"], cu["ci"], color=col, label=name)
         pt = result.points[result.points["agent"] == name] if len(result.points) else None
@@ -181,7 +181,7 @@ def isobologram(
     sub = ind[ind["agent"] == agent].dropna(axis=1, how="all")
     drugs = [c.removeprefix("dri_") for c in sub.columns if c.startswith("dri_")]
     ax.plot([0, 1], [1, 0], color="0.3", lw=1, label="additivity")
-    for (_, row), col in zip(sub.iterrows(), palette(len(sub) + 1)[1:]):
+    for (_, row), col in zip(sub.iterrows(), palette(len(sub) + 1)[1:], strict=False):
         x = row[f"dose_{drugs[0]}_molar"] / row[f"dx_{drugs[0]}_molar"]
         y = row[f"dose_{drugs[1]}_molar"] / row[f"dx_{drugs[1]}_molar"]
         ax.scatter(
@@ -210,7 +210,7 @@ def dri_plot(result: Any, *, agent: str | None = None, ax: Axes | None = None) -
     agent = agent or curve["agent"].iloc[0]
     cu = curve[curve["agent"] == agent].dropna(axis=1, how="all")
     drugs = [c.removeprefix("dri_") for c in cu.columns if c.startswith("dri_")]
-    for drug, col in zip(drugs, palette(len(drugs) + 1)[1:]):
+    for drug, col in zip(drugs, palette(len(drugs) + 1)[1:], strict=False):
         ax.plot(cu["fa"], cu[f"dri_{drug}"], color=col, label=drug)
     ax.axhline(1.0, color="0.4", lw=0.8, ls="--")
     ax.set_yscale("log")

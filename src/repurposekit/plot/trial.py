@@ -63,9 +63,7 @@ def waterfall(data: Any, *, ax: Axes | None = None, title: str = "") -> Axes:
         fontsize="x-small",
         color="#444444",
     )
-    ax.text(
-        len(data) - 0.5, -31, "−30% (PR)", ha="right", va="top", fontsize="x-small", color="#444444"
-    )
+    ax.text(-0.5, -31, "−30% (PR)", ha="left", va="top", fontsize="x-small", color="#444444")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks([])
     ax.set_xlim(-0.7, len(data) - 0.3)
@@ -114,6 +112,7 @@ def swimmer(
             "", xy=(ti + 0.9, yi), xytext=(ti + 0.05, yi), arrowprops={"arrowstyle": "->", "lw": 1}
         )
     ax.set_yticks(y, data["patient"], fontsize=6)
+    ax.set_xlim(0, (float(np.nanmax(t)) if len(t) else 1.0) * 1.08 + 1.0)
     ax.set_xlabel("months on treatment" if unit_days > 30 else "days on treatment")
     ax.set_ylim(-0.8, len(data) - 0.2)
     present = list(data["best_response"].unique())

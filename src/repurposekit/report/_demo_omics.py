@@ -62,7 +62,11 @@ def build(out: Path) -> Section:
     )
     show = [s for s in (*PROLIFERATION_SETS, *FAK_SETS) if s in scores.scores.index]
     ax = pl.score_heatmap(scores, sets=show, order_by="HALLMARK_G2M_CHECKPOINT")
-    sec.figure(ax.figure, "score_heatmap", caption="ssGSEA scores (GSVA definition) of proliferation and FAK/ECM sets; tumours ordered by G2M score.")
+    sec.figure(
+        ax.figure,
+        "score_heatmap",
+        caption="ssGSEA scores (GSVA definition) of proliferation and FAK/ECM sets; tumours ordered by G2M score.",
+    )
 
     feats = scores.by_sample().assign(**{"PTK2 mRNA": expr.loc["PTK2"]})
     assoc = omics.survival_association(feats, clin, time="time", event="event")
@@ -71,18 +75,40 @@ def build(out: Path) -> Section:
     order = [*PROLIFERATION_SETS, *FAK_SETS, *ECM_SETS]
     key = tab.loc[[f for f in order if f in tab.index]].reset_index()
     key["group"] = key["feature"].map(
-        lambda f: "proliferation" if f in PROLIFERATION_SETS else ("FAK / focal adhesion" if f in FAK_SETS else "integrin / ECM")
+        lambda f: (
+            "proliferation"
+            if f in PROLIFERATION_SETS
+            else ("FAK / focal adhesion" if f in FAK_SETS else "integrin / ECM")
+        )
     )
     key["verdict"] = key.apply(_verdict, axis=1)
     sec.table(
-        key[["group", "feature", "hr", "hr_lower", "hr_upper", "p_value", "q_value", "concordance", "logrank_median_p", "verdict"]],
+        key[
+            [
+                "group",
+                "feature",
+                "hr",
+                "hr_lower",
+                "hr_upper",
+                "p_value",
+                "q_value",
+                "concordance",
+                "logrank_median_p",
+                "verdict",
+            ]
+        ],
         "cox_key_sets",
         caption=(
             "Univariate Cox per score (HR per SD, 95 % Wald CI, Wald p; BH q over all 80 scored "
             "sets plus PTK2 mRNA). Full table: cox_all_sets.csv."
         ),
     )
-    sec.table(tab.reset_index().sort_values("p_value"), "cox_all_sets", caption="All scored sets.", max_rows=8)
+    sec.table(
+        tab.reset_index().sort_values("p_value"),
+        "cox_all_sets",
+        caption="All scored sets.",
+        max_rows=8,
+    )
     fak = key[key["group"] == "FAK / focal adhesion"]
     prol = key[key["group"] == "proliferation"]
     ecm = key[(key["group"] == "integrin / ECM") & (key["p_value"] < 0.05)]
@@ -112,23 +138,44 @@ def build(out: Path) -> Section:
             "treat it as a hypothesis for an independent cohort."
         )
     sec.text(msg, kind="warning")
-    ax = pl.association_forest(assoc.__class__(table=tab.reset_index(), dropped_samples=[], settings=assoc.settings), features=order)
-    sec.figure(ax.figure, "forest", caption="Hazard ratio per SD of each score with 95 % Wald CI; dashed line HR = 1; orange = BH q < 0.05.")
+    ax = pl.association_forest(
+        assoc.__class__(table=tab.reset_index(), dropped_samples=[], settings=assoc.settings),
+        features=order,
+    )
+    sec.figure(
+        ax.figure,
+        "forest",
+        caption="Hazard ratio per SD of each score with 95 % Wald CI; dashed line HR = 1; orange = BH q < 0.05.",
+    )
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-    med = omics.cutpoint_analysis(scores.scores.loc["HALLMARK_G2M_CHECKPOINT"], clin, method="median")
+    med = omics.cutpoint_analysis(
+        scores.scores.loc["HALLMARK_G2M_CHECKPOINT"], clin, method="median"
+    )
     opt = omics.cutpoint_analysis(scores.scores.loc["PID_FAK_PATHWAY"], clin, method="optimal")
     pl.cutpoint_km(med, ax=axes[0], time_label="months")
     pl.cutpoint_km(opt, ax=axes[1], time_label="months")
-    sec.figure(fig, "km_cutpoints", caption=(
-        "Left: G2M score split at the median. Right: PID_FAK_PATHWAY split at the log-rank-optimal "
-        "cut (10–90 % of tumours per group); the nominal p of an optimal cut is corrected for the "
-        "search (Lausen–Schumacher 1992)."
-    ))
-    sec.table(pd.concat([med.to_frame(), opt.to_frame()], ignore_index=True), "cutpoints", caption="Cut-point analyses.")
+    sec.figure(
+        fig,
+        "km_cutpoints",
+        caption=(
+            "Left: G2M score split at the median. Right: PID_FAK_PATHWAY split at the log-rank-optimal "
+            "cut (10–90 % of tumours per group); the nominal p of an optimal cut is corrected for the "
+            "search (Lausen–Schumacher 1992)."
+        ),
+    )
+    sec.table(
+        pd.concat([med.to_frame(), opt.to_frame()], ignore_index=True),
+        "cutpoints",
+        caption="Cut-point analyses.",
+    )
 
-    groups = pd.Series(clin["erlev"].map(lambda v: "ER high" if v >= 2 else "ER low"), index=clin.index)
-    de = omics.differential_expression(expr, groups, group="ER high", reference="ER low", method="moderated")
+    groups = pd.Series(
+        clin["erlev"].map(lambda v: "ER high" if v >= 2 else "ER low"), index=clin.index
+    )
+    de = omics.differential_expression(
+        expr, groups, group="ER high", reference="ER low", method="moderated"
+    )
     hallmark = omics.builtin_gene_sets("hallmark")
     gsea = omics.gsea_preranked(de.ranking(), hallmark, permutations=1000, rng=20261125)
     sec.table(
@@ -137,10 +184,16 @@ def build(out: Path) -> Section:
         caption="Preranked GSEA (moderated t, ER-high vs ER-low tumours; 1,000 gene-set permutations; GSEA desktop NES/FDR rules).",
     )
     ax = pl.gsea_plot(gsea, "HALLMARK_ESTROGEN_RESPONSE_EARLY")
-    sec.figure(ax.figure, "gsea_estrogen", caption="Sanity check: the oestrogen-response set is enriched at the top of the ER-high ranking.")
+    sec.figure(
+        ax.figure,
+        "gsea_estrogen",
+        caption="Sanity check: the oestrogen-response set is enriched at the top of the ER-high ranking.",
+    )
 
     cna_seg = pd.read_csv(datasets.path("omics", "acc_simulated_segments.seg"), sep="\t")
-    bio = pd.read_csv(datasets.path("omics", "acc_simulated_biomarkers.tsv"), sep="\t").set_index("patient")
+    bio = pd.read_csv(datasets.path("omics", "acc_simulated_biomarkers.tsv"), sep="\t").set_index(
+        "patient"
+    )
     calls = omics.call_copy_number(cna_seg, genes=["PTK2"], cohort=bio["cohort"])
     freq = calls.frequency(by=None)
     sec.text(
@@ -151,9 +204,15 @@ def build(out: Path) -> Section:
         kind="note",
     )
     ax = pl.cna_frequency(calls, by="cohort")
-    sec.figure(ax.figure, "ptk2_frequency", caption="PTK2 gain/amplification per cohort with exact 95 % CI.")
+    sec.figure(
+        ax.figure,
+        "ptk2_frequency",
+        caption="PTK2 gain/amplification per cohort with exact 95 % CI.",
+    )
     t = calls.table.set_index("sample")
-    bio = bio.assign(ptk2_gain=t["call"].isin(["gain", "amplification"]).reindex(bio.index).astype(int))
+    bio = bio.assign(
+        ptk2_gain=t["call"].isin(["gain", "amplification"]).reindex(bio.index).astype(int)
+    )
     strat = omics.stratify(
         bio,
         markers={"PTK2 gain": "ptk2_gain", "pY397-FAK": ("pfak_y397_hscore", 100)},
@@ -166,5 +225,7 @@ def build(out: Path) -> Section:
         caption="Trial-designer table (PTK2 gain × pY397-FAK H-score ≥ 100): prevalence with exact CI, events, KM median OS (months), HR vs all other patients.",
     )
     ax = pl.strata_km(strat, time_label="months")
-    sec.figure(ax.figure, "strata_km", caption="Overall survival by biomarker stratum (simulated cohort).")
+    sec.figure(
+        ax.figure, "strata_km", caption="Overall survival by biomarker stratum (simulated cohort)."
+    )
     return sec

@@ -29,17 +29,50 @@ def build(out: Path) -> Section:
         + CONVENTION,
         kind="note",
     )
-    cols = ["block_id", "drug1", "drug2", "zip", "zip_p_value", "bliss", "hsa", "loewe", "css", "zip_call"]
-    sec.table(res.blocks[cols], "blocks", caption="Block scores (% points of inhibition; > 0 synergy).")
-    sec.figure(dose_response_matrix(res, block=1).figure, "dose_response_block1",
-               caption="Observed % inhibition, defactinib + avutometinib.")
-    sec.figure(synergy_heatmap(res, block=1, method="zip").figure, "zip_block1",
-               caption="ZIP synergy map, defactinib + avutometinib (red = synergy).")
-    sec.figure(synergy_surface(res, block=2, method="zip").figure, "zip_surface_block2",
-               caption="ZIP synergy surface, defactinib + trametinib.")
-    ct = chou_talalay(read_constant_ratio(datasets.path("synergy", "defactinib_trametinib_constant_ratio.csv")))
-    sec.table(ct.indices[["agent", "fa", "ci", "call", "grade", "dri_defactinib", "dri_trametinib"]], "chou_talalay",
-              caption="Chou–Talalay CI and DRI (CI < 0.9 synergism; < 0.3 strong synergism).")
-    sec.figure(fa_ci_plot(ct).figure, "fa_ci", caption="Fa–CI plot of the 100:1 defactinib:trametinib mixture.")
-    sec.figure(isobologram(ct).figure, "isobologram", caption="Normalised isobologram at Fa 0.5/0.75/0.9.")
+    cols = [
+        "block_id",
+        "drug1",
+        "drug2",
+        "zip",
+        "zip_p_value",
+        "bliss",
+        "hsa",
+        "loewe",
+        "css",
+        "zip_call",
+    ]
+    sec.table(
+        res.blocks[cols], "blocks", caption="Block scores (% points of inhibition; > 0 synergy)."
+    )
+    sec.figure(
+        dose_response_matrix(res, block=1).figure,
+        "dose_response_block1",
+        caption="Observed % inhibition, defactinib + avutometinib.",
+    )
+    sec.figure(
+        synergy_heatmap(res, block=1, method="zip").figure,
+        "zip_block1",
+        caption="ZIP synergy map, defactinib + avutometinib (red = synergy).",
+    )
+    sec.figure(
+        synergy_surface(res, block=2, method="zip").figure,
+        "zip_surface_block2",
+        caption="ZIP synergy surface, defactinib + trametinib.",
+    )
+    ct = chou_talalay(
+        read_constant_ratio(datasets.path("synergy", "defactinib_trametinib_constant_ratio.csv"))
+    )
+    sec.table(
+        ct.indices[["agent", "fa", "ci", "call", "grade", "dri_defactinib", "dri_trametinib"]],
+        "chou_talalay",
+        caption="Chou–Talalay CI and DRI (CI < 0.9 synergism; < 0.3 strong synergism).",
+    )
+    sec.figure(
+        fa_ci_plot(ct).figure,
+        "fa_ci",
+        caption="Fa–CI plot of the 100:1 defactinib:trametinib mixture.",
+    )
+    sec.figure(
+        isobologram(ct).figure, "isobologram", caption="Normalised isobologram at Fa 0.5/0.75/0.9."
+    )
     return sec

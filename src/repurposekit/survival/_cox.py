@@ -257,8 +257,8 @@ def cox_ph(
     >>> df = pd.DataFrame({"time": [1, 2, 3, 4, 5, 6, 7, 8], "event": [1, 1, 0, 1, 1, 0, 1, 1],
     ...                    "x": [2.0, 1.5, 0.3, 1.0, 0.2, -0.5, -1.0, 0.1]})
     >>> fit = cox_ph(df, covariates=["x"])
-    >>> fit.coefficients.loc["x", "hr"] > 1
-    True
+    >>> round(float(fit.coefficients.loc["x", "hr"]), 3)
+    8.328
     """
     if ties not in ("efron", "breslow"):
         msg = f"ties must be 'efron' or 'breslow'; got {ties!r}."
@@ -422,9 +422,7 @@ def _design(
     return X, terms, refs
 
 
-def _penalised(
-    cd: CoxData, beta: np.ndarray, ties: str
-) -> tuple[float, np.ndarray, np.ndarray]:
+def _penalised(cd: CoxData, beta: np.ndarray, ties: str) -> tuple[float, np.ndarray, np.ndarray]:
     """Firth penalised log-likelihood, modified score and information."""
     ll, u, info, dinfo = cox_derivatives(cd, beta, ties=ties, order=3)
     sign, logdet = np.linalg.slogdet(info)
@@ -436,7 +434,9 @@ def _penalised(
     return ll + 0.5 * logdet, u_star, info
 
 
-def _objective(cd: CoxData, beta: np.ndarray, ties: str, firth: bool) -> tuple[float, np.ndarray, np.ndarray]:
+def _objective(
+    cd: CoxData, beta: np.ndarray, ties: str, firth: bool
+) -> tuple[float, np.ndarray, np.ndarray]:
     if firth:
         return _penalised(cd, beta, ties)
     ll, u, info, _ = cox_derivatives(cd, beta, ties=ties, order=2)

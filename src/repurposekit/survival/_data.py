@@ -99,11 +99,11 @@ def check_arrays(time: object, event: object) -> tuple[np.ndarray, np.ndarray]:
         raise DataValidationError(msg)
     if (t < 0).any():
         i = int(np.argmax(t < 0))
-        msg = f"`time`[{i}] = {t[i]!r} is negative; survival times cannot be negative."
+        msg = f"`time`[{i}] = {float(t[i])!r} is negative; survival times cannot be negative."
         raise DataValidationError(msg)
     bad = ~np.isin(e, (0.0, 1.0))
     if bad.any():
         i = int(np.argmax(bad))
-        msg = f"`event`[{i}] = {e_raw.ravel()[i]!r} is not 0/1 (1 = event, 0 = censored)."
+        msg = f"`event`[{i}] = {e_raw.ravel()[i].item()!r} is not 0/1 (1 = event, 0 = censored)."
         raise DataValidationError(msg)
     return t, e

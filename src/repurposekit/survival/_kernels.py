@@ -10,8 +10,8 @@ __all__ = [
     "concordance_counts",
     "cox_batch_newton",
     "cox_derivatives",
-    "km_curve",
     "km_confint",
+    "km_curve",
     "logrank_oev",
     "quantile_from_curve",
 ]
@@ -110,15 +110,9 @@ def quantile_from_curve(
     if np.all(np.isnan(y)) or np.nanmax(y) < p:
         return np.nan
     xmax = x[-1]
-    # drop repeated values (censorings); NaNs count as equal to each other
-    keep = np.ones(y.size, dtype=bool)
-    seen: set[float] = set()
-    for i, v in enumerate(y):
-        key = np.nan if np.isnan(v) else float(v)
-        if any((np.isnan(key) and np.isnan(s)) or key == s for s in seen):
-            keep[i] = False
-        else:
-            seen.add(key)
+    # drop repeated values (censorings), keeping the first; NaNs count as equal (R duplicated)
+    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
+    keep = np.sort(first)
     x, y = x[keep], y[keep]
     idx = np.arange(1, y.size + 1, dtype=float)
     i1 = _approx_constant_right(y + tol, idx, p)
@@ -147,10 +141,9 @@ def logrank_oev(
     """
     ut, inv = np.unique(time, return_inverse=True)
     nt = ut.size
-    d_g = np.zeros((nt, k))
-    c_g = np.zeros((nt, k))
-    np.add.at(d_g, (inv, group), event)
-    np.add.at(c_g, (inv, group), 1.0)
+    cell = inv * k + group
+    d_g = np.bincount(cell, weights=event, minlength=nt * k).reshape(nt, k)
+    c_g = np.bincount(cell, minlength=nt * k).reshape(nt, k).astype(float)
     # at risk: subjects with time >= t
     n_g = np.cumsum(c_g[::-1], axis=0)[::-1]
     d = d_g.sum(axis=1)
@@ -330,9 +323,7 @@ def cox_batch_newton(
     conv_out = np.zeros(m, dtype=bool)
     iters = 0
 
-    def evaluate(
-        Xs: np.ndarray, beta: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def evaluate(Xs: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         eta = Xs * beta[:, None]  # (c, n)
         shift = eta.max(axis=1)
         w = np.exp(eta - shift[:, None])
@@ -346,10 +337,12 @@ def cox_batch_newton(
             for arr, v in ((S0, w), (S1, wx), (S2, wxx)):
                 cs = np.concatenate((zero, np.cumsum(v[:, tied_deaths], axis=1)), axis=1)
                 arr[:, tied_rows] -= f * (cs[:, dend_t] - cs[:, first_t])
-        a = S1 / S0
-        loglik = beta * xd_sum - n_d * shift - np.log(S0).sum(axis=1)
-        score = xd_sum - a.sum(axis=1)
-        info = (S2 / S0 - a * a).sum(axis=1)
+        # diverging (monotone) features can underflow whole risk sets: NaN, never accepted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = S1 / S0
+            loglik = beta * xd_sum - n_d * shift - np.log(S0).sum(axis=1)
+            score = xd_sum - a.sum(axis=1)
+            info = (S2 / S0 - a * a).sum(axis=1)
         return loglik, score, info
 
     for c0 in range(0, m, chunk):
@@ -382,10 +375,14 @@ def cox_batch_newton(
                 l_new[worse], s_new[worse], i_new[worse] = l2, s2, i2
                 worse[worse] = ~(l2 >= l_old[worse] - 1e-12 * np.abs(l_old[worse]))
                 halvings += 1
+            # features whose fit still got worse after the halvings stop (not converged)
+            stuck = worse
+            new[stuck], l_new[stuck] = b_old[stuck], l_old[stuck]
+            s_new[stuck], i_new[stuck] = score[act][stuck], info[act][stuck]
             beta[act], loglik[act], score[act], info[act] = new, l_new, s_new, i_new
-            done = np.abs(step) < tol * (1 + np.abs(new))
+            done = ~stuck & (np.abs(step) < tol * (1 + np.abs(new)))
             conv[act[done]] = True
-            act = act[~done & (i_new > 0)]
+            act = act[~done & ~stuck & (i_new > 0)]
         iters = max(iters, it)
         coef[c0 : c0 + c] = beta
         info_out[c0 : c0 + c] = info

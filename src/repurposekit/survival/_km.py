@@ -183,7 +183,9 @@ class KaplanMeierResult:
             tail = np.cumsum(areas[::-1])[::-1][1:]  # area from each t_i to tau
             with np.errstate(divide="ignore", invalid="ignore"):
                 term = np.where(d > 0, tail**2 * d / (n * (n - d)), 0.0)
-            rows.append({**key, "tau": float(tau), "rmst": rm, "std_err": float(np.sqrt(term.sum()))})
+            rows.append(
+                {**key, "tau": float(tau), "rmst": rm, "std_err": float(np.sqrt(term.sum()))}
+            )
         return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
@@ -344,7 +346,7 @@ def _group_keys(
     out = []
     for values, idx in grouped.indices.items():
         vals = values if isinstance(values, tuple) else (values,)
-        key = dict(zip(by_cols, vals))
+        key = dict(zip(by_cols, vals, strict=False))
         label = vals[0] if len(vals) == 1 else " / ".join(map(str, vals))
         mask = np.zeros(n, dtype=bool)
         mask[idx] = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,7 @@ from scipy import stats
 
 from repurposekit._exceptions import DataValidationError
 from repurposekit._provenance import settings as _settings
-from repurposekit.survival._data import survival_columns
+from repurposekit.survival._data import as_columns, survival_columns
 from repurposekit.survival._kernels import logrank_oev
 
 __all__ = ["LogRankResult", "PairwiseLogRankResult", "logrank_test", "pairwise_logrank"]
@@ -110,6 +110,7 @@ def logrank_test(
     event: str = "event",
     group: str = "group",
     rho: float = 0,
+    strata: str | Sequence[str] | None = None,
 ) -> LogRankResult:
     """Compare survival curves of two or more groups (log-rank / Harrington–Fleming G-rho).
 
@@ -124,6 +125,9 @@ def logrank_test(
     rho : float
         0 = log-rank (Mantel–Haenszel); 1 = Peto–Peto modification of the Gehan–Wilcoxon test.
         Weights are :math:`\\hat S(t-)^\\rho` from the pooled KM.
+    strata : str or sequence of str, optional
+        Stratification column(s): O, E and V are computed within each stratum and summed
+        (R ``survdiff(Surv(t, e) ~ group + strata(s))``).
 
     Returns
     -------
@@ -148,13 +152,15 @@ def logrank_test(
     >>> round(logrank_test(df).chisq, 4)
     0.899
     """
-    t, e = survival_columns(data, time=time, event=event, other=(group,))
+    strata_cols = as_columns(strata)
+    t, e = survival_columns(data, time=time, event=event, other=(group, *strata_cols))
     codes, levels = _codes(data[group])
+    s_codes = _strata_codes(data, strata_cols)
     k = len(levels)
     if k < 2:
         msg = f"column {group!r} has a single group ({levels[0]!r}); a log-rank test needs two or more."
         raise DataValidationError(msg)
-    chisq, df, p, obs, exp_, var, n_event = _test(t, e, codes, k, rho)
+    chisq, df, p, obs, exp_, var, n_event = _test(t, e, codes, k, rho, s_codes)
     counts = np.bincount(codes, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = pd.DataFrame(
@@ -177,12 +183,13 @@ def logrank_test(
         variance=pd.DataFrame(var, index=levels, columns=levels),
         rho=float(rho),
         settings=_settings(
-            data[[time, event, group]],
+            data[[time, event, group, *strata_cols]],
             function="logrank_test",
             time=time,
             event=event,
             group=group,
             rho=rho,
+            strata=list(strata_cols),
         ),
     )
 
@@ -195,6 +202,7 @@ def pairwise_logrank(
     group: str = "group",
     rho: float = 0,
     method: str = "holm",
+    strata: str | Sequence[str] | None = None,
 ) -> PairwiseLogRankResult:
     """Log-rank test for every pair of groups, with a multiplicity correction.
 
@@ -207,6 +215,8 @@ def pairwise_logrank(
         G-rho weight exponent (0 = log-rank).
     method : {"holm", "bh", "bonferroni", "none"}
         Correction applied across the k(k−1)/2 pairs.
+    strata : str or sequence of str, optional
+        Stratification column(s), as in :func:`logrank_test`.
 
     Returns
     -------
@@ -216,14 +226,18 @@ def pairwise_logrank(
     if method not in methods:
         msg = f"method must be one of {methods}; got {method!r}."
         raise DataValidationError(msg)
-    t, e = survival_columns(data, time=time, event=event, other=(group,))
+    strata_cols = as_columns(strata)
+    t, e = survival_columns(data, time=time, event=event, other=(group, *strata_cols))
     codes, levels = _codes(data[group])
+    s_codes = _strata_codes(data, strata_cols)
     rows = []
     for a in range(len(levels)):
         for b in range(a + 1, len(levels)):
             sel = (codes == a) | (codes == b)
             sub = (codes[sel] == b).astype(np.int64)
-            chisq, df, p, *_ = _test(t[sel], e[sel], sub, 2, rho)
+            chisq, df, p, *_ = _test(
+                t[sel], e[sel], sub, 2, rho, None if s_codes is None else s_codes[sel]
+            )
             rows.append(
                 {"group_a": levels[a], "group_b": levels[b], "chisq": chisq, "df": df, "p_value": p}
             )
@@ -233,15 +247,23 @@ def pairwise_logrank(
         table=table,
         method=method,
         settings=_settings(
-            data[[time, event, group]],
+            data[[time, event, group, *strata_cols]],
             function="pairwise_logrank",
             time=time,
             event=event,
             group=group,
             rho=rho,
             method=method,
+            strata=list(strata_cols),
         ),
     )
+
+
+def _strata_codes(data: pd.DataFrame, cols: tuple[str, ...]) -> np.ndarray | None:
+    if not cols:
+        return None
+    key = data[list(cols)].astype(str).agg("\x1f".join, axis=1)
+    return key.astype("category").cat.codes.to_numpy()
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
@@ -252,9 +274,25 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
 
 
 def _test(
-    t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int, rho: float
+    t: np.ndarray,
+    e: np.ndarray,
+    codes: np.ndarray,
+    k: int,
+    rho: float,
+    strata: np.ndarray | None = None,
 ) -> tuple[float, int, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    n_event, expected, var, observed = logrank_oev(t, e, codes, k, rho)
+    if strata is None:
+        n_event, expected, var, observed = logrank_oev(t, e, codes, k, rho)
+    else:  # stratified: O, E and V summed over strata (R survdiff with strata())
+        n_event, expected, observed = np.zeros(k), np.zeros(k), np.zeros(k)
+        var = np.zeros((k, k))
+        for s in np.unique(strata):
+            m = strata == s
+            parts = logrank_oev(t[m], e[m], codes[m], k, rho)
+            n_event += parts[0]
+            expected += parts[1]
+            var += parts[2]
+            observed += parts[3]
     use = np.flatnonzero(expected > 0)
     df = int(use.size - 1)
     if df < 1:
@@ -278,7 +316,7 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
     if method == "holm":
         adj = np.minimum(np.maximum.accumulate((m - np.arange(m)) * ps), 1.0)
     else:  # bh
-        adj = np.minimum(np.minimum.accumulate((m / np.arange(m, 0, -1) * ps[::-1]))[::-1], 1.0)
+        adj = np.minimum(np.minimum.accumulate(m / np.arange(m, 0, -1) * ps[::-1])[::-1], 1.0)
     out = np.empty(m)
     out[order] = adj
     return out

@@ -27,7 +27,7 @@ def _chunks(data: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
 def _score_chunk(chunk: pd.DataFrame, kwargs: dict[str, Any]) -> SynergyScores:
     try:
         return score_synergy(chunk, **kwargs)
-    except Exception as exc:  # one bad chunk is reported per block, not fatal  # noqa: BLE001
+    except Exception as exc:  # one bad chunk is reported per block, not fatal
         err = pd.DataFrame(
             {"block_id": pd.unique(chunk["block_id"]), "error": f"{type(exc).__name__}: {exc}"}
         )
@@ -110,13 +110,25 @@ def score_screen(
                 own_cluster.close()
             elif not isinstance(scheduler, Client):
                 client.close()
-    blocks = pd.concat([r.blocks for r in results if len(r.blocks)], ignore_index=True) if results else pd.DataFrame()
-    cells = pd.concat([r.cells for r in results if len(r.cells)], ignore_index=True) if results else pd.DataFrame()
+    blocks = (
+        pd.concat([r.blocks for r in results if len(r.blocks)], ignore_index=True)
+        if results
+        else pd.DataFrame()
+    )
+    cells = (
+        pd.concat([r.cells for r in results if len(r.cells)], ignore_index=True)
+        if results
+        else pd.DataFrame()
+    )
     errs = [r.errors for r in results if len(r.errors)]
-    errors = pd.concat(errs, ignore_index=True) if errs else pd.DataFrame(columns=["block_id", "error"])
+    errors = (
+        pd.concat(errs, ignore_index=True) if errs else pd.DataFrame(columns=["block_id", "error"])
+    )
     return SynergyScores(
         blocks=blocks,
         cells=cells,
         errors=errors,
-        settings=_settings(data, methods=list(methods), chunk_size=chunk_size, scheduler=str(scheduler), **kwargs),
+        settings=_settings(
+            data, methods=list(methods), chunk_size=chunk_size, scheduler=str(scheduler), **kwargs
+        ),
     )

@@ -51,7 +51,9 @@ def grade_ci(ci: ArrayLike) -> np.ndarray:
     return out
 
 
-def call_score(score: ArrayLike, *, p_value: ArrayLike | None = None, level: float = 0.05) -> np.ndarray:
+def call_score(
+    score: ArrayLike, *, p_value: ArrayLike | None = None, level: float = 0.05
+) -> np.ndarray:
     """Call for excess-over-reference scores (Bliss, HSA, Loewe, ZIP): > 0 synergy, < 0 antagonism.
 
     With ``p_value`` given, a score whose p-value is ≥ ``level`` is called ``"not significant"``.

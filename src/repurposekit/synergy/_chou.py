@@ -51,7 +51,13 @@ def median_effect_fit(dose: np.ndarray, fa: np.ndarray) -> dict[str, float]:
     y = np.log10(fa[ok] / (1.0 - fa[ok]))
     m, icpt = np.polyfit(x, y, 1)
     r = float(np.corrcoef(x, y)[0, 1]) if n > 2 else 1.0
-    return {"m": float(m), "Dm": float(10 ** (-icpt / m)), "r": r, "n": n, "n_excluded": int((~ok).sum())}
+    return {
+        "m": float(m),
+        "Dm": float(10 ** (-icpt / m)),
+        "r": r,
+        "n": n,
+        "n_excluded": int((~ok).sum()),
+    }
 
 
 def _dose_at(fa: np.ndarray, m: float, dm: float) -> np.ndarray:
@@ -99,7 +105,10 @@ class ChouTalalayResult:
     def indices_at(self, fa_levels: Sequence[float]) -> pd.DataFrame:
         """CI and DRI of every mixture at any Fa levels (e.g. a fine grid for a Fa–CI plot)."""
         return _mixture_indices(
-            self.parameters, self.ratios, np.asarray(fa_levels, dtype=float), exclusive=self.exclusive
+            self.parameters,
+            self.ratios,
+            np.asarray(fa_levels, dtype=float),
+            exclusive=self.exclusive,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -113,7 +122,7 @@ class ChouTalalayResult:
             lines.append(f"{r['agent']} Fa={r['fa']:.2f}: CI={r['ci']:.3f} ({r['grade']})")
         return "\n".join(lines)
 
-    def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
+    def plot(self, ax=None, **kwargs):
         """Fa–CI plot (see :func:`repurposekit.plot.synergy.fa_ci_plot`)."""
         from repurposekit.plot.synergy import fa_ci_plot
 
@@ -180,8 +189,18 @@ def chou_talalay(
             flags.append("fa outside (0,1)")
         if np.isfinite(f["r"]) and f["r"] < min_r:
             flags.append(f"r<{min_r:g}")
-        params.append({"agent": agent, "n_drugs": int((rat > 0).sum()), "m": f["m"], "Dm_molar": f["Dm"],
-                       "r": f["r"], "n": f["n"], "n_excluded": f["n_excluded"], "flag": "; ".join(flags)})
+        params.append(
+            {
+                "agent": agent,
+                "n_drugs": int((rat > 0).sum()),
+                "m": f["m"],
+                "Dm_molar": f["Dm"],
+                "r": f["r"],
+                "n": f["n"],
+                "n_excluded": f["n_excluded"],
+                "flag": "; ".join(flags),
+            }
+        )
     par = pd.DataFrame(params)
     ratio_df = pd.DataFrame(ratios, index=drugs).T.rename_axis("agent").reset_index()
     rows_df = _mixture_indices(par, ratio_df, fa_levels, exclusive=exclusive)
@@ -197,7 +216,12 @@ def chou_talalay(
         dx = np.stack([_dose_at(fa_obs, *single[drugs[i]]) for i in present], axis=1)
         ci = _ci(d / dx, exclusive=exclusive)
         for j in range(len(g)):
-            rec = {"agent": agent, "total_dose_molar": g["total_dose_molar"].iloc[j], "fa": fa_obs[j], "ci": ci[j]}
+            rec = {
+                "agent": agent,
+                "total_dose_molar": g["total_dose_molar"].iloc[j],
+                "fa": fa_obs[j],
+                "ci": ci[j],
+            }
             for k, i in enumerate(present):
                 rec[f"dri_{drugs[i]}"] = dx[j, k] / d[j, k]
             rec["flag"] = "" if 0 < fa_obs[j] < 1 else "fa outside (0,1)"
@@ -299,15 +323,37 @@ def combination_index_matrix(
         parts = np.stack([d1[combo] / dx1, d2[combo] / dx2], axis=1)
         ci = _ci(parts, exclusive=exclusive)
         flag = np.where((fa[combo] > 0) & (fa[combo] < 1), "", "fa outside (0,1)").astype(object)
-        poor = [f"r<{min_r:g} ({name})" for name, s in (("drug1", s1), ("drug2", s2)) if not s["r"] >= min_r]
+        poor = [
+            f"r<{min_r:g} ({name})"
+            for name, s in (("drug1", s1), ("drug2", s2))
+            if not s["r"] >= min_r
+        ]
         if poor:
-            flag = np.array([("; ".join([f, *poor]) if f else "; ".join(poor)) for f in flag], dtype=object)
-        out.append(pd.DataFrame({
-            "block_id": block_id, "drug1": g["drug1"].iloc[0], "drug2": g["drug2"].iloc[0],
-            "dose1_molar": d1[combo], "dose2_molar": d2[combo], "fa": fa[combo], "ci": ci,
-            "dri_1": dx1 / d1[combo], "dri_2": dx2 / d2[combo],
-            "call": call_ci(ci), "grade": grade_ci(ci), "flag": flag,
-            "m_1": s1["m"], "Dm_1_molar": s1["Dm"], "r_1": s1["r"],
-            "m_2": s2["m"], "Dm_2_molar": s2["Dm"], "r_2": s2["r"],
-        }))
+            flag = np.array(
+                [("; ".join([f, *poor]) if f else "; ".join(poor)) for f in flag], dtype=object
+            )
+        out.append(
+            pd.DataFrame(
+                {
+                    "block_id": block_id,
+                    "drug1": g["drug1"].iloc[0],
+                    "drug2": g["drug2"].iloc[0],
+                    "dose1_molar": d1[combo],
+                    "dose2_molar": d2[combo],
+                    "fa": fa[combo],
+                    "ci": ci,
+                    "dri_1": dx1 / d1[combo],
+                    "dri_2": dx2 / d2[combo],
+                    "call": call_ci(ci),
+                    "grade": grade_ci(ci),
+                    "flag": flag,
+                    "m_1": s1["m"],
+                    "Dm_1_molar": s1["Dm"],
+                    "r_1": s1["r"],
+                    "m_2": s2["m"],
+                    "Dm_2_molar": s2["Dm"],
+                    "r_2": s2["r"],
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()

@@ -59,7 +59,7 @@ def single_responses(resp: np.ndarray) -> list[np.ndarray]:
 
 
 def _finish(resp: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    K = resp.ndim - 1
+    resp.ndim - 1
     mono = n_present(resp.shape[1:]) <= 1
     ref = np.where(mono, resp, ref)
     return ref, resp - ref
@@ -86,7 +86,7 @@ def hsa(resp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def single_fits(resp: np.ndarray, doses: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
     """drc LL.4 fit of each drug's monotherapy edge (zero dose included, as SynergyFinder)."""
     fits = []
-    for s, x in zip(single_responses(resp), doses):
+    for s, x in zip(single_responses(resp), doses, strict=False):
         fits.append(fit_ll4(x, _jitter_flat(s)))
     return fits
 
@@ -151,7 +151,7 @@ def zip_scores(
             pred[bad] = y[use][bad]
             fitted[use] = pred
         full = np.full(moved.shape, np.nan)
-        full[..., 1:] = fitted.reshape(moved.shape[:-1] + (n_k - 1,))
+        full[..., 1:] = fitted.reshape((*moved.shape[:-1], n_k - 1))
         full = np.moveaxis(full, -1, k + 1)
         ok = np.isfinite(full)
         total += np.where(ok, full, 0.0)
@@ -200,7 +200,7 @@ def loewe(
         for k in range(K):
             p = par[k]
             dk = ll4_inverse(yv, p["b"], p["c"], p["d"], p["e"])
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 tot = tot + xs[k] / dk
         return tot - 1.0
 
@@ -216,7 +216,9 @@ def loewe(
         yv = np.broadcast_to(lo + (hi - lo) * fr, (B, cells))
         gv = g(yv)
         if prev_g is not None:
-            change = (~found) & np.isfinite(gv) & np.isfinite(prev_g) & (np.sign(gv) != np.sign(prev_g))
+            change = (
+                (~found) & np.isfinite(gv) & np.isfinite(prev_g) & (np.sign(gv) != np.sign(prev_g))
+            )
             yl = np.where(change, prev_y, yl)
             yh = np.where(change, yv, yh)
             found |= change
@@ -232,9 +234,7 @@ def loewe(
         yh = np.where(same, yh, mid)
     root = 0.5 * (yl + yh)
     xsum = sum(xs)
-    fallback = np.max(
-        [ll4(xsum, p["b"], p["c"], p["d"], p["e"]) for p in par], axis=0
-    )
+    fallback = np.max([ll4(xsum, p["b"], p["c"], p["d"], p["e"]) for p in par], axis=0)
     ref = np.where(found, root, fallback)
     ref = np.minimum(ref, 100.0).reshape(resp.shape)
     return _finish(resp, ref)
@@ -290,7 +290,8 @@ def relative_inhibition(dose: np.ndarray, response: np.ndarray) -> np.ndarray:
         c1 = np.log10(np.nanmin(x, axis=1))
         c2 = np.log10(np.nanmax(x, axis=1))
         b, c, d, m = f["b"], f["c"] / 100, f["d"] / 100, np.log10(f["e"])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+
             def part(cc):
                 return (d - c) * _own_log(-b, cc, m) / ((-b) * np.log(10.0)) + c * cc
 
@@ -310,7 +311,7 @@ def correct_baseline(resp: np.ndarray, doses: list[np.ndarray], method: str) -> 
         return resp
     fits = single_fits(resp, doses)
     base = np.min(
-        [np.nanmin(_predict(f, x), axis=1) for f, x in zip(fits, doses)], axis=0
+        [np.nanmin(_predict(f, x), axis=1) for f, x in zip(fits, doses, strict=False)], axis=0
     )
     base = base.reshape((-1,) + (1,) * (resp.ndim - 1))
     adj = resp - (100.0 - resp) / 100.0 * base

@@ -32,7 +32,9 @@ def ll4(x: np.ndarray, b, c, d, e) -> np.ndarray:
     b, c, d, e = (np.asarray(v, dtype=float) for v in (b, c, d, e))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         z = b * (np.log(x) - np.log(e))
-        s = np.where(z > 0, np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))), 1.0 / (1.0 + np.exp(-np.abs(z))))
+        s = np.where(
+            z > 0, np.exp(-np.abs(z)) / (1.0 + np.exp(-np.abs(z))), 1.0 / (1.0 + np.exp(-np.abs(z)))
+        )
         s = np.where(np.isnan(z), np.nan, s)
     return c + (d - c) * s
 
@@ -101,7 +103,7 @@ def fit_ll4(
     """
     y = np.asarray(y, dtype=float)
     x = np.broadcast_to(np.asarray(x, dtype=float), y.shape)
-    n, p = y.shape
+    n, _p = y.shape
     w = np.isfinite(y) & np.isfinite(x) & (x > 0)
     if mask is not None:
         w &= np.asarray(mask, dtype=bool)
@@ -123,6 +125,12 @@ def fit_ll4(
     lo = np.where(np.isfinite(lo), lo, 0.0)
     hi = np.where(np.isfinite(hi), hi, 0.0)
 
+    # keep the asymptotes within a generous band around the data (no overflow on runaway fits)
+    ymax = np.where(w, y, -np.inf).max(axis=1)
+    ymin = np.where(w, y, np.inf).min(axis=1)
+    span = np.where(np.isfinite(ymax - ymin), ymax - ymin, 0.0)
+    ylo = np.where(np.isfinite(ymin), ymin, 0.0) - 100.0 * span - 1000.0
+    yhi = np.where(np.isfinite(ymax), ymax, 0.0) + 100.0 * span + 1000.0
     lam = np.full(n, 1e-3)
     f, jac = _eval(theta, lx)
     res = (f - yy) * wf
@@ -131,6 +139,58 @@ def fit_ll4(
     n_iter = np.zeros(n, dtype=int)
     eye = np.eye(4)
     freef = free.astype(float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _lm_loop(
+            theta,
+            free,
+            freef,
+            jac,
+            res,
+            rss,
+            lam,
+            active,
+            n_iter,
+            lx,
+            yy,
+            wf,
+            lo,
+            hi,
+            ylo,
+            yhi,
+            eye,
+            max_iter,
+            tol,
+        )
+    out = {name: theta[:, k].copy() for k, name in enumerate(_PARAMS)}
+    out["e"] = np.exp(out["e"])
+    out["rss"] = rss
+    out["n_iter"] = n_iter
+    out["converged"] = ~active
+    return out
+
+
+def _lm_loop(
+    theta,
+    free,
+    freef,
+    jac,
+    res,
+    rss,
+    lam,
+    active,
+    n_iter,
+    lx,
+    yy,
+    wf,
+    lo,
+    hi,
+    ylo,
+    yhi,
+    eye,
+    max_iter,
+    tol,
+):
+    """Batched Levenberg–Marquardt iterations (arrays updated in place)."""
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -141,7 +201,11 @@ def fit_ll4(
         g = np.einsum("npi,np->ni", J, r)
         diag = np.einsum("nii->ni", jtj)
         scale = np.where(diag > 0, diag, 1.0)
-        A = jtj + lam[idx, None, None] * scale[:, :, None] * eye + (1.0 - freef[idx])[:, :, None] * eye
+        A = (
+            jtj
+            + lam[idx, None, None] * scale[:, :, None] * eye
+            + (1.0 - freef[idx])[:, :, None] * eye
+        )
         try:
             step = np.linalg.solve(A, -g[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
@@ -150,6 +214,7 @@ def fit_ll4(
         cand = theta[idx] + step
         cand[:, 0] = np.clip(cand[:, 0], -100.0, 100.0)
         cand[:, 3] = np.clip(cand[:, 3], lo[idx] - 60.0, hi[idx] + 60.0)
+        cand[:, 1:3] = np.clip(cand[:, 1:3], ylo[idx, None], yhi[idx, None])
         new_rss = _rss(cand, lx[idx], yy[idx], wf[idx])
         better = np.isfinite(new_rss) & (new_rss <= rss[idx])
         gain = np.where(better, rss[idx] - new_rss, 0.0)
@@ -167,12 +232,6 @@ def fit_ll4(
             fb, jb = _eval(theta[ib], lx[ib])
             res[ib] = (fb - yy[ib]) * wf[ib]
             jac[ib] = jb
-    out = {name: theta[:, k].copy() for k, name in enumerate(_PARAMS)}
-    out["e"] = np.exp(out["e"])
-    out["rss"] = rss
-    out["n_iter"] = n_iter
-    out["converged"] = ~active
-    return out
 
 
 def _eval(th: np.ndarray, lx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -62,7 +62,9 @@ class SynergyScores:
 
     blocks: pd.DataFrame
     cells: pd.DataFrame
-    errors: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["block_id", "error"]))
+    errors: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["block_id", "error"])
+    )
     settings: Any = None
     convention: str = CONVENTION
 
@@ -72,7 +74,9 @@ class SynergyScores:
 
     def summary(self) -> str:
         """Short text summary: one line per block and method."""
-        lines = [f"{len(self.blocks)} block(s) scored, {len(self.errors)} failed. {self.convention}"]
+        lines = [
+            f"{len(self.blocks)} block(s) scored, {len(self.errors)} failed. {self.convention}"
+        ]
         methods = [m for m in METHODS if m in self.blocks.columns]
         for _, row in self.blocks.iterrows():
             drugs = " + ".join(str(row[c]) for c in self.blocks.columns if c.startswith("drug"))
@@ -80,14 +84,39 @@ class SynergyScores:
             lines.append(f"block {row['block_id']}: {drugs}: " + ", ".join(parts))
         return "\n".join(lines)
 
-    def plot(self, ax=None, *, block=None, method: str = "zip"):  # noqa: ANN001, ANN201
+    def plot(self, ax=None, *, block=None, method: str = "zip"):
         """Synergy heatmap of one block (see :func:`repurposekit.plot.synergy.synergy_heatmap`)."""
         from repurposekit.plot.synergy import synergy_heatmap
 
         return synergy_heatmap(self, ax=ax, block=block, method=method)
 
 
-def _grid(block: pd.DataFrame, k: int, block_id: Any) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+class _Block:
+    """Light numpy view of one block (pandas column access per block is slow at screen scale)."""
+
+    def __init__(self, frame: pd.DataFrame, k: int) -> None:
+        self.columns = frame.columns
+        self._cols = {}
+        for c in frame.columns:
+            if c.startswith(("drug", "dose", "unit")) or c == "inhibition_pct":
+                self._cols[c] = frame[c].to_numpy()
+
+    def __getitem__(self, name: str) -> _Col:
+        return _Col(self._cols[name])
+
+
+class _Col:
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+        self.iloc = values
+
+    def to_numpy(self, dtype=None) -> np.ndarray:
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def _grid(
+    block: pd.DataFrame, k: int, block_id: Any
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Dose grid of one block: (response array with replicates on a leading axis, doses, counts)."""
     doses = [np.unique(block[f"dose{i + 1}_molar"].to_numpy(float)) for i in range(k)]
     for i, d in enumerate(doses):
@@ -103,7 +132,9 @@ def _grid(block: pd.DataFrame, k: int, block_id: Any) -> tuple[np.ndarray, list[
             drug = block[f"drug{i + 1}"].iloc[0]
             msg = f"block {block_id!r}: drug {drug!r} has no non-zero dose; nothing to combine."
             raise DataValidationError(msg)
-    idx = tuple(np.searchsorted(d, block[f"dose{i + 1}_molar"].to_numpy(float)) for i, d in enumerate(doses))
+    idx = tuple(
+        np.searchsorted(d, block[f"dose{i + 1}_molar"].to_numpy(float)) for i, d in enumerate(doses)
+    )
     shape = tuple(len(d) for d in doses)
     flat = np.ravel_multi_index(idx, shape)
     y = block["inhibition_pct"].to_numpy(float)
@@ -123,8 +154,15 @@ def _grid(block: pd.DataFrame, k: int, block_id: Any) -> tuple[np.ndarray, list[
     return flat, doses, counts, y, shape
 
 
-def _replicate_stack(flat: np.ndarray, y: np.ndarray, counts: np.ndarray, shape, mode: str,
-                     n_boot: int, rng: np.random.Generator) -> np.ndarray:
+def _replicate_stack(
+    flat: np.ndarray,
+    y: np.ndarray,
+    counts: np.ndarray,
+    shape,
+    mode: str,
+    n_boot: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Cell means (mode 'mean') or bootstrap resamples of cell means, shape (R, *shape)."""
     ncell = int(np.prod(shape))
     sums = np.bincount(flat, weights=y, minlength=ncell)
@@ -188,8 +226,13 @@ def _sensitivity(resp: np.ndarray, doses: list[np.ndarray], fits) -> dict[str, n
     return out
 
 
-def _score_stack(resp: np.ndarray, doses: list[np.ndarray], methods: Sequence[str],
-                 baseline: str, sensitivity: bool) -> dict[str, np.ndarray]:
+def _score_stack(
+    resp: np.ndarray,
+    doses: list[np.ndarray],
+    methods: Sequence[str],
+    baseline: str,
+    sensitivity: bool,
+) -> dict[str, np.ndarray]:
     resp = K.correct_baseline(resp, doses, baseline)
     out: dict[str, np.ndarray] = {"response": resp}
     fits = None
@@ -298,18 +341,20 @@ def score_synergy(
     prepared: dict[tuple, list] = {}
     errors = []
     for block_id, block in data.groupby("block_id", sort=False):
+        block_id = block_id.item() if hasattr(block_id, "item") else block_id
+        block = _Block(block, k)
         try:
             flat, doses, counts, y, shape = _grid(block, k, block_id)
             stack = _replicate_stack(flat, y, counts, shape, replicates, n_boot, gen)
             zero = [_zero_dose(block, i) for i in range(k)]
-            dz = [np.where(d == 0, z, d) for d, z in zip(doses, zero)]
+            dz = [np.where(d == 0, z, d) for d, z in zip(doses, zero, strict=False)]
         except DataValidationError as exc:
             errors.append({"block_id": block_id, "error": str(exc)})
             continue
         meta = {f"drug{i + 1}": block[f"drug{i + 1}"].iloc[0] for i in range(k)}
         prepared.setdefault(shape, []).append((block_id, meta, stack, dz, doses, counts))
     block_rows: list[dict] = []
-    cell_frames: list[pd.DataFrame] = []
+    acc: dict[str, list[np.ndarray]] = {}
     for shape, items in prepared.items():
         R = items[0][2].shape[0]
         resp = np.concatenate([it[2] for it in items], axis=0)
@@ -341,26 +386,46 @@ def score_synergy(
                         float(v) for v in np.nanquantile(mean, [alpha / 2, 1 - alpha / 2])
                     )
                 row[f"{m}_call"] = str(call_score([row[m]])[0])
-            for key in ("ic50_1_molar", "ic50_2_molar", "ri_1", "ri_2", "css1_ic502", "css2_ic501", "css"):
+            for key in (
+                "ic50_1_molar",
+                "ic50_2_molar",
+                "ri_1",
+                "ri_2",
+                "css1_ic502",
+                "css2_ic501",
+                "css",
+            ):
                 if key in out:
                     row[key] = float(np.nanmean(out[key][sl]))
             block_rows.append(row)
             grids = np.meshgrid(*raw_doses, indexing="ij")
-            cf = pd.DataFrame({f"dose{i + 1}_molar": grids[i].ravel() for i in range(k)})
-            cf.insert(0, "block_id", block_id)
+            keep = counts > 0
+            ncell = int(keep.sum())
+            acc.setdefault("block_id", []).append(np.full(ncell, block_id, dtype=object))
             for i in range(k):
-                cf.insert(1 + i, f"drug{i + 1}", meta[f"drug{i + 1}"])
-            cf["n_replicates"] = counts
-            cf["combination"] = combo.ravel()
-            cf["inhibition_pct"] = out["response"][sl].mean(axis=0).ravel()
+                acc.setdefault(f"drug{i + 1}", []).append(
+                    np.full(ncell, meta[f"drug{i + 1}"], dtype=object)
+                )
+            for i in range(k):
+                acc.setdefault(f"dose{i + 1}_molar", []).append(grids[i].ravel()[keep])
+            acc.setdefault("n_replicates", []).append(counts[keep])
+            acc.setdefault("combination", []).append(combo.ravel()[keep])
+            acc.setdefault("inhibition_pct", []).append(
+                out["response"][sl].mean(axis=0).ravel()[keep]
+            )
             for m in methods:
                 if m == "zip":
-                    cf["zip_fit"] = out["zip_fit"][sl].mean(axis=0).ravel()
-                cf[f"{m}_ref"] = out[f"{m}_ref"][sl].mean(axis=0).ravel()
-                cf[f"{m}_synergy"] = out[f"{m}_synergy"][sl].mean(axis=0).ravel()
-            cell_frames.append(cf[counts > 0].reset_index(drop=True))
+                    acc.setdefault("zip_fit", []).append(
+                        out["zip_fit"][sl].mean(axis=0).ravel()[keep]
+                    )
+                acc.setdefault(f"{m}_ref", []).append(
+                    out[f"{m}_ref"][sl].mean(axis=0).ravel()[keep]
+                )
+                acc.setdefault(f"{m}_synergy", []).append(
+                    out[f"{m}_synergy"][sl].mean(axis=0).ravel()[keep]
+                )
     blocks = pd.DataFrame(block_rows)
-    cells = pd.concat(cell_frames, ignore_index=True) if cell_frames else pd.DataFrame()
+    cells = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()}) if acc else pd.DataFrame()
     err = pd.DataFrame(errors, columns=["block_id", "error"])
     return SynergyScores(
         blocks=blocks,

@@ -29,7 +29,9 @@ def gse3143(ref: Path) -> None:
     x = pd.read_csv(src / "expression.tsv.gz", sep="\t", index_col=0)
     genes = set(builtin_gene_sets("all_symbols").table["gene"])
     keep = [g for g in x.index if g in genes]
-    x.loc[keep].round(5).to_csv(OUT / "expression.tsv.gz", sep="\t", compression={"method": "gzip", "mtime": 0})
+    x.loc[keep].round(5).to_csv(
+        OUT / "expression.tsv.gz", sep="\t", compression={"method": "gzip", "mtime": 0}
+    )
     pd.read_csv(src / "clinical.tsv", sep="\t").to_csv(OUT / "clinical.tsv", sep="\t", index=False)
 
 
@@ -39,15 +41,30 @@ def simulated_cohort() -> None:
     ids = [f"ACC{i:03d}" for i in range(1, n + 1)]
     gain = rng.random(n) < 0.44
     amp = gain & (rng.random(n) < 0.15)
-    ptk2 = np.where(amp, rng.normal(1.25, 0.2, n), np.where(gain, rng.normal(0.5, 0.12, n), rng.normal(0.0, 0.1, n)))
+    ptk2 = np.where(
+        amp,
+        rng.normal(1.25, 0.2, n),
+        np.where(gain, rng.normal(0.5, 0.12, n), rng.normal(0.0, 0.1, n)),
+    )
     # segments on chr8 around PTK2 (GRCh38 140,657,900-141,002,216): one covering segment per
     # sample, plus a neighbouring neutral segment
     rows = []
     for s, v in zip(ids, ptk2):
         b = int(rng.integers(120_000_000, 140_000_000))
-        rows.append((s, "8", 100_000_000, b, int(rng.integers(200, 800)), round(float(rng.normal(0, 0.05)), 4)))
+        rows.append(
+            (
+                s,
+                "8",
+                100_000_000,
+                b,
+                int(rng.integers(200, 800)),
+                round(float(rng.normal(0, 0.05)), 4),
+            )
+        )
         rows.append((s, "8", b + 1, 145_138_636, int(rng.integers(200, 800)), round(float(v), 4)))
-    seg = pd.DataFrame(rows, columns=["ID", "chrom", "loc.start", "loc.end", "num.mark", "seg.mean"])
+    seg = pd.DataFrame(
+        rows, columns=["ID", "chrom", "loc.start", "loc.end", "num.mark", "seg.mean"]
+    )
     seg.to_csv(OUT / "acc_simulated_segments.seg", sep="\t", index=False)
     kras = rng.random(n) < 0.10
     hscore = np.clip(np.round(rng.normal(90 + 70 * gain, 45)), 0, 300).astype(int)

@@ -35,7 +35,16 @@ def main() -> None:
                 rows.append((block, "defactinib", partner, dd, pd_, round(viab, 3), "nM", "nM"))
     pd.DataFrame(
         rows,
-        columns=["block_id", "drug_row", "drug_col", "conc_r", "conc_c", "response", "conc_r_unit", "conc_c_unit"],
+        columns=[
+            "block_id",
+            "drug_row",
+            "drug_col",
+            "conc_r",
+            "conc_c",
+            "response",
+            "conc_r_unit",
+            "conc_c_unit",
+        ],
     ).to_csv(HERE / "defactinib_combinations.csv", index=False)
 
     # constant-ratio series for Chou–Talalay: defactinib, trametinib, and a 100:1 mixture
@@ -45,7 +54,15 @@ def main() -> None:
         for dose in dm * np.array([0.25, 0.5, 1, 2, 4, 8]):
             fa = 1 / (1 + (dm / dose) ** mm)
             fa = float(np.clip(fa + rng.normal(0, 0.015), 0.01, 0.99))
-            recs.append((name, 1.0 if name == "defactinib" else 0.0, 1.0 if name == "trametinib" else 0.0, round(dose, 4), round(fa, 4)))
+            recs.append(
+                (
+                    name,
+                    1.0 if name == "defactinib" else 0.0,
+                    1.0 if name == "trametinib" else 0.0,
+                    round(dose, 4),
+                    round(fa, 4),
+                )
+            )
     # mixture 100:1 (defactinib:trametinib) behaving with CI ≈ 0.45 (strong synergy at nM)
     for total in np.array([125, 250, 500, 1000, 2000.0]) * 1.01:
         d1, d2 = total * 100 / 101, total / 101
@@ -59,7 +76,9 @@ def main() -> None:
             lo, hi = (fa, hi) if ci > 0.45 else (lo, fa)
         fa = float(np.clip(fa + rng.normal(0, 0.01), 0.01, 0.99))
         recs.append(("defactinib+trametinib", 100.0, 1.0, round(total, 4), round(fa, 4)))
-    ct = pd.DataFrame(recs, columns=["agent", "ratio_defactinib", "ratio_trametinib", "total_dose", "fa"])
+    ct = pd.DataFrame(
+        recs, columns=["agent", "ratio_defactinib", "ratio_trametinib", "total_dose", "fa"]
+    )
     ct["unit"] = "nM"
     ct.to_csv(HERE / "defactinib_trametinib_constant_ratio.csv", index=False)
 

@@ -38,7 +38,8 @@ def test_orr_clopper_pearson(k, n, est, lo, hi, tol):
 
 
 def test_clopper_pearson_edges_and_definition():
-    assert clopper_pearson(0, 10)[0] == 0.0 and clopper_pearson(10, 10)[1] == 1.0
+    assert clopper_pearson(0, 10)[0] == 0.0
+    assert clopper_pearson(10, 10)[1] == 1.0
     # definition: at the lower bound P(X >= k) = alpha/2 (binomial tail), to 1e-10
     from scipy import stats
 
@@ -65,8 +66,11 @@ def test_simon_designs(p0, p1, opt, mm):
     o, m = res.optimal, res.minimax
     assert (o.r1, o.n1, o.r, o.n) == opt
     assert (m.r1, m.n1, m.r, m.n) == mm
-    assert o.alpha <= 0.05 and o.power >= 0.8 and o.en0 <= m.en0
-    assert len(res.to_frame()) == 2 and "optimal" in res.summary()
+    assert o.alpha <= 0.05
+    assert o.power >= 0.8
+    assert o.en0 <= m.en0
+    assert len(res.to_frame()) == 2
+    assert "optimal" in res.summary()
 
 
 def test_simon_errors():
@@ -83,12 +87,14 @@ def test_response_rates_and_input_unchanged():
     copy = df.copy()
     rr = response_rates(df).to_frame().set_index("endpoint")
     n_resp = int(df["best_response"].isin(["CR", "PR"]).sum())
-    assert rr.loc["ORR", "count"] == n_resp and rr.loc["ORR", "n"] == 40
+    assert rr.loc["ORR", "count"] == n_resp
+    assert rr.loc["ORR", "n"] == 40
     ref = objective_response_rate(n_resp, 40)
     assert rr.loc["ORR", "ci_low"] == ref.ci_low
     assert df.equals(copy)
     by = response_rates(df.assign(arm=["a", "b"] * 20), by="arm")
-    assert set(by.to_frame()["group"]) == {"a", "b"} and "ORR" in by.summary()
+    assert set(by.to_frame()["group"]) == {"a", "b"}
+    assert "ORR" in by.summary()
     with pytest.raises(DataValidationError, match="RECIST"):
         response_rates(df.assign(best_response="partial"))
 
@@ -101,7 +107,8 @@ def test_km_endpoints_use_the_survival_module():
     ref = kaplan_meier(df, time="pfs_days", event="pfs_event").median()
     assert pfs.median["median"].iloc[0] == ref["median"].iloc[0]
     assert 0 <= pfs.landmarks["survival"].iloc[0] <= 1
-    assert "PFS" in pfs.summary() and len(pfs.to_frame()) == 1
+    assert "PFS" in pfs.summary()
+    assert len(pfs.to_frame()) == 1
     dor = duration_of_response(df)
     assert dor.median["n"].iloc[0] == int(df["best_response"].isin(["CR", "PR"]).sum())
     with pytest.raises(DataValidationError, match="no responders"):
@@ -114,7 +121,8 @@ def test_waterfall_and_swimmer_data():
     assert np.all(np.diff(w["best_pct_change"]) <= 0)
     assert w.attrs["n_missing"] == int(df["best_pct_change"].isna().sum())
     s = swimmer_data(df)
-    assert np.all(np.diff(s["treatment_days"]) >= 0) and len(s) == 30
+    assert np.all(np.diff(s["treatment_days"]) >= 0)
+    assert len(s) == 30
     with pytest.raises(DataValidationError, match="missing column"):
         waterfall_data(pd.DataFrame({"patient": [1]}))
 

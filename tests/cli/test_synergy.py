@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from repurposekit import datasets
+from repurposekit.cli import app
+
+
+def test_score_writes_tables_and_figures(tmp_path):
+    f = datasets.path("synergy", "defactinib_combinations.csv")
+    r = CliRunner().invoke(
+        app,
+        ["synergy", "score", str(f), "--methods", "zip,bliss,hsa,loewe,ci", "--out", str(tmp_path)],
+    )
+    assert r.exit_code == 0, r.output
+    for name in (
+        "blocks.csv",
+        "cells.csv",
+        "errors.csv",
+        "README.txt",
+        "block_1_zip_heatmap.png",
+        "block_1_dose_response.png",
+    ):
+        assert (tmp_path / name).exists(), name
+    head = (tmp_path / "blocks.csv").read_text().splitlines()
+    assert head[0].startswith("# Scores follow SynergyFinder")
+    assert "zip" in head[1].split(",")
+    assert "ci_median" in head[1].split(",")
+
+
+def test_ci_command(tmp_path):
+    f = datasets.path("synergy", "defactinib_trametinib_constant_ratio.csv")
+    r = CliRunner().invoke(app, ["synergy", "ci", str(f), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "fa_ci.png").exists()
+    assert (tmp_path / "isobologram.png").exists()
+
+
+def test_bad_input_exit_code_2(tmp_path):
+    p = tmp_path / "bad.csv"
+    p.write_text(
+        "block_id,drug_row,drug_col,conc_r,conc_c,response,conc_r_unit,conc_c_unit\n1,A,B,0,0,100,nM,nM\n1,A,B,x,1,50,nM,nM\n"
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repurposekit",
+            "synergy",
+            "score",
+            str(p),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2
+    assert "row 3" in r.stderr
+    assert "conc_r" in r.stderr

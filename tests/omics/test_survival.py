@@ -1,0 +1,168 @@
+"""Survival association against R survival 3.5-3 (coxph/survdiff), cut points, bad input."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repurposekit import DataValidationError
+from repurposekit.omics import (
+    altman_p,
+    cutpoint_analysis,
+    lausen_schumacher_p,
+    survival_association,
+)
+from repurposekit.omics._cox import logrank_two_group
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("method", ["ssgsea_norm", "zscore", "gsva_gaussian_mxdiff"])
+def test_cox_matches_r(method, request, gse3143, reference_dir):
+    expr, clin, _ = gse3143
+    fx = "gse3143_gsva" if method.startswith("gsva") else "gse3143_scores"
+    res = request.getfixturevalue(fx)
+    res = res if fx == "gse3143_gsva" else res[method]
+    feats = res.by_sample()
+    if method == "ssgsea_norm":
+        feats = feats.assign(PTK2=expr.loc["PTK2"])
+    ours = survival_association(feats, clin).table.set_index("feature")
+    ref = pd.read_csv(
+        reference_dir / "expression/survjamda_gse3143/expected_R/gse3143_coxph_scores.tsv", sep="\t"
+    )
+    r = ref[ref["method"] == method].set_index("gene_set")
+    if method == "ssgsea_norm":
+        r = pd.concat([r, ref[ref["method"] == "gene_expression"].set_index("gene_set")])
+    o = ours.loc[r.index]
+    # issue tolerance: 1e-6 relative on HR and p. R stops Newton at a relative log-lik change
+    # of 1e-9, we iterate to convergence; differences are ~2e-9 (HR) and ~2e-8 (p).
+    np.testing.assert_allclose(o["hr"], r["hr_per_sd"], rtol=1e-6)
+    np.testing.assert_allclose(o["p_value"], r["wald_p"], rtol=1e-6)
+    np.testing.assert_allclose(o["se"], r["se"], rtol=1e-6)
+    np.testing.assert_allclose(o["concordance"], r["concordance"], rtol=1e-10)
+    np.testing.assert_allclose(o["logrank_median_p"], r["logrank_median_split_p"], rtol=1e-10)
+
+
+@pytest.mark.reference
+def test_gse3143_null_finding_and_proliferation(gse3143, gse3143_scores):
+    """The headline of the reference: FAK/focal adhesion not prognostic, proliferation is."""
+    _, clin, _ = gse3143
+    t = survival_association(gse3143_scores["ssgsea_norm"], clin).table.set_index("feature")
+    assert t.loc["HALLMARK_G2M_CHECKPOINT", "p_value"] < 0.01
+    assert t.loc["HALLMARK_G2M_CHECKPOINT", "hr"] > 1.4
+    assert t.loc["PID_FAK_PATHWAY", "p_value"] > 0.1
+    assert t.loc["WP_FOCAL_ADHESION", "p_value"] > 0.1
+
+
+def _toy(rng, n=120):
+    x = rng.normal(size=n)
+    t = rng.exponential(np.exp(-0.7 * x)) * 10
+    c = rng.uniform(2, 20, n)
+    idx = [f"s{i}" for i in range(n)]
+    clin = pd.DataFrame({"time": np.minimum(t, c), "event": (t <= c).astype(int)}, index=idx)
+    feats = pd.DataFrame({"risk": x, "noise": rng.normal(size=n), "const": 1.0}, index=idx)
+    return feats, clin
+
+
+def test_association_recovers_effect_and_handles_constant(rng):
+    feats, clin = _toy(rng)
+    before = feats.copy()
+    res = survival_association(feats, clin)
+    assert feats.equals(before)
+    t = res.table.set_index("feature")
+    assert t.loc["risk", "hr"] > 1.5
+    assert t.loc["risk", "q_value"] < 1e-3
+    assert t.loc["risk", "concordance"] > 0.6
+    assert np.isnan(t.loc["const", "hr"])
+    assert not t.loc["const", "converged"]
+    assert "strongest risk" in res.summary()
+
+
+def test_samples_missing_from_clinical_are_dropped_and_reported(rng):
+    feats, clin = _toy(rng)
+    with pytest.warns(UserWarning, match="3 sample\\(s\\) have no \\(complete\\) clinical data"):
+        res = survival_association(feats, clin.iloc[3:])
+    assert res.dropped_samples == ["s0", "s1", "s2"]
+    assert res.table["n"].iloc[0] == 117
+
+
+def test_bad_clinical_input(rng):
+    feats, clin = _toy(rng)
+    neg = clin.copy()
+    neg.iloc[5, 0] = -1.0
+    with pytest.raises(DataValidationError, match="sample 's5': time -1 is negative"):
+        survival_association(feats, neg)
+    with pytest.raises(DataValidationError, match="lacks column 'os'"):
+        survival_association(feats, clin, time="os")
+    other = clin.set_axis([f"x{i}" for i in range(len(clin))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the "samples dropped" warning precedes the error
+        with pytest.raises(DataValidationError, match=r"only 0 sample\(s\) match"):
+            survival_association(feats, other)
+    txt = feats.astype(object)
+    txt.iloc[0, 1] = "high"
+    with pytest.raises(DataValidationError, match="not numeric"):
+        survival_association(txt, clin)
+
+
+def test_logrank_matches_naive(rng):
+    feats, clin = _toy(rng, n=60)
+    g = (feats["risk"] > 0).to_numpy()
+    t, e = clin["time"].to_numpy(), clin["event"].to_numpy()
+    ome, var, _chisq = logrank_two_group(t, e, g)
+    o = ex = v = 0.0
+    for u in np.unique(t[e == 1]):
+        r = t >= u
+        n, n1 = r.sum(), (r & g).sum()
+        d = ((t == u) & (e == 1)).sum()
+        d1 = ((t == u) & (e == 1) & g).sum()
+        o += d1
+        ex += d * n1 / n
+        v += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1) if n > 1 else 0
+    assert ome == pytest.approx(o - ex, rel=1e-12)
+    assert var == pytest.approx(v, rel=1e-12)
+
+
+def test_cutpoints(rng):
+    feats, clin = _toy(rng)
+    med = cutpoint_analysis(feats["risk"], clin, method="median")
+    assert med.p_corrected == med.p_value
+    assert med.summary_table.set_index("group").loc["high", "n"] == 60
+    opt = cutpoint_analysis(feats["noise"], clin, method="optimal")
+    assert opt.p_corrected >= opt.p_value
+    assert opt.scan["prop_high"].between(0.1, 0.9).all()
+    assert opt.statistic == pytest.approx(
+        opt.scan["statistic"].abs().max() * np.sign(opt.statistic)
+    )
+    alt = cutpoint_analysis(feats["noise"], clin, correction="altman")
+    assert alt.p_corrected >= alt.p_value
+    with pytest.raises(DataValidationError, match="min_prop"):
+        cutpoint_analysis(feats["noise"], clin, min_prop=0.6)
+
+
+def test_cutpoint_corrections_known_values():
+    # Lausen & Schumacher (1992) approximation at b = 3, eps = 10 %:
+    # 4φ(3)/3 + φ(3)(3 − 1/3) log(81) with φ(3) = 0.004431848
+    phi = 0.0044318484119380075
+    assert lausen_schumacher_p(3.0) == pytest.approx(
+        4 * phi / 3 + phi * (3 - 1 / 3) * np.log(81), rel=1e-12
+    )
+    # Altman et al. (1994): P_cor = −1.63 P (1 + 2.35 ln P) for eps = 10 %
+    assert altman_p(0.001) == pytest.approx(-1.63 * 0.001 * (1 + 2.35 * np.log(0.001)), rel=1e-12)
+
+
+@pytest.mark.slow
+def test_optimal_cut_corrected_p_is_calibrated_under_null():
+    """Under no effect the corrected p is (conservatively) uniform; the nominal one is not."""
+    rng = np.random.default_rng(11)
+    nominal, corrected = [], []
+    for _ in range(600):
+        feats, clin = _toy(rng, n=80)
+        r = cutpoint_analysis(feats["noise"], clin)
+        nominal.append(r.p_value)
+        corrected.append(r.p_corrected)
+    assert np.mean(np.array(nominal) < 0.05) > 0.2
+    # 600 null data sets: SE of a 5 % rate is 0.9 %; allow ~2.8 SE above nominal
+    assert np.mean(np.array(corrected) < 0.05) < 0.075

@@ -1,0 +1,116 @@
+"""SynergyFinder 3.7.3 anchors (reference files computed with the R package; see the README)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repurposekit.io.synergy import read_synergy
+from repurposekit.synergy import score_synergy
+
+pytestmark = pytest.mark.reference
+SF = "synergy/synergyfinder"
+
+
+def _merge(res, ref, conc_cols):
+    cells = res.cells.copy()
+    # reference concentrations are in the file's unit (nM or uM); match on rounded molar values
+    for k, c in enumerate(conc_cols, start=1):
+        cells[f"key{k}"] = np.round(
+            cells[f"dose{k}_molar"]
+            / cells[f"dose{k}_molar"].where(cells[f"dose{k}_molar"] > 0).min(),
+            6,
+        )
+        ref[f"key{k}"] = np.round(ref[c] / ref[c].where(ref[c] > 0).min(), 6)
+    keys = ["block_id"] + [f"key{k}" for k in range(1, len(conc_cols) + 1)]
+    m = cells.merge(ref, on=keys, suffixes=("", "_sf"))
+    assert len(m) == len(ref)
+    return m
+
+
+@pytest.mark.parametrize(
+    ("data", "scores", "scale", "ndrug"),
+    [
+        ("mathews_screening_data.csv", "mathews_sf373_synergy_scores.csv", None, 2),
+        ("ONEIL_replicate_mean.csv", "ONEIL_mean_sf373_synergy_scores.csv", "inhibition", 2),
+        ("NCATS_screening_data.csv", "NCATS_viability_sf373_synergy_scores.csv", "viability", 3),
+    ],
+)
+def test_bliss_hsa_every_cell(reference_dir, data, scores, scale, ndrug):
+    import pandas as pd
+
+    df = read_synergy(reference_dir / SF / data, input_scale=scale, default_unit="uM")
+    res = score_synergy(df, methods=["bliss", "hsa"], sensitivity=False)
+    ref = pd.read_csv(reference_dir / SF / scores)
+    m = _merge(res, ref, [f"conc{k}" for k in range(1, ndrug + 1)])
+    # closed-form on observed values: agreement to floating-point rounding of the CSV (1e-6)
+    for method, col in (("bliss", "Bliss"), ("hsa", "HSA")):
+        np.testing.assert_allclose(m[f"{method}_ref"], m[f"{col}_ref"], atol=1e-6)
+        np.testing.assert_allclose(m[f"{method}_synergy"], m[f"{col}_synergy"], atol=1e-6)
+
+
+def test_block_means_and_p_values_mathews(reference_dir):
+    import pandas as pd
+
+    df = read_synergy(reference_dir / SF / "mathews_screening_data.csv")
+    res = score_synergy(df, methods=["bliss", "hsa"], sensitivity=False)
+    pairs = pd.read_csv(reference_dir / SF / "mathews_sf373_drug_pairs.csv")
+    # published block means (README): HSA 20.19510 / -41.41756, Bliss 10.85647 / -13.07270
+    np.testing.assert_allclose(res.blocks["hsa"], [20.19510, -41.41756], atol=1e-5)
+    np.testing.assert_allclose(res.blocks["bliss"], [10.85647, -13.07270], atol=1e-5)
+    # p-values are printed with 3 significant digits by SynergyFinder
+    for m, col in (("hsa", "HSA"), ("bliss", "Bliss")):
+        np.testing.assert_allclose(
+            res.blocks[f"{m}_p_value"], pairs[f"{col}_synergy_p_value"].astype(float), rtol=5e-3
+        )
+
+
+def test_zip_well_determined_synthetic(reference_dir):
+    """Synthetic MuSyC 6x6: every LL.4 fit is well-determined, so ZIP must match per cell."""
+    import pandas as pd
+
+    s = pd.read_csv(reference_dir / SF / "synthetic_musyc_6x6_matrix.csv")
+    ref = pd.read_csv(reference_dir / SF / "synthetic_musyc_6x6_sf373_synergy_scores.csv")
+    df = pd.DataFrame(
+        {
+            "block_id": 1,
+            "drug1": "A",
+            "drug2": "B",
+            "dose1_molar": s["d1"] * 1e-6,
+            "dose2_molar": s["d2"] * 1e-6,
+            "inhibition_pct": 100 * (1 - s["E_noisy"]),
+            "unit1": "uM",
+            "unit2": "uM",
+        }
+    )
+    res = score_synergy(df, methods=["zip", "bliss", "hsa"], sensitivity=False)
+    m = _merge(res, ref, ["conc1", "conc2"])
+    # ZIP depends on drc's optimiser: 1e-2 % points on well-determined fits (issue tolerance)
+    np.testing.assert_allclose(m["zip_ref"], m["ZIP_ref"], atol=1e-2)
+    np.testing.assert_allclose(m["zip_fit"], m["ZIP_fit"], atol=1e-2)
+    np.testing.assert_allclose(m["zip_synergy"], m["ZIP_synergy"], atol=1e-2)
+    np.testing.assert_allclose(res.blocks["zip"], 5.499355, atol=1e-2)
+    np.testing.assert_allclose(res.blocks["bliss"], 5.554928, atol=1e-6)
+    np.testing.assert_allclose(res.blocks["hsa"], 13.27118, atol=1e-5)
+
+
+def test_zip_reference_surface_oneil(reference_dir):
+    """ZIP reference (Bliss of the fitted monotherapies) on ONEIL replicate means, all cells."""
+    import pandas as pd
+
+    df = read_synergy(reference_dir / SF / "ONEIL_replicate_mean.csv", input_scale="inhibition")
+    res = score_synergy(df, methods=["zip"], sensitivity=False)
+    ref = pd.read_csv(reference_dir / SF / "ONEIL_mean_sf373_synergy_scores.csv")
+    m = _merge(res, ref, ["conc1", "conc2"])
+    # both monotherapy fits are well-determined; drc stops within ~1e-2 of the optimum
+    np.testing.assert_allclose(m["zip_ref"], m["ZIP_ref"], atol=2e-2)
+    # block 1 (synergistic) ZIP mean: 35.42083 in SynergyFinder; row/column fits of this block
+    # differ from drc's stopping points by < 0.4 % points per cell, hence 0.05 on the mean
+    np.testing.assert_allclose(res.blocks["zip"].iloc[0], 35.42083, atol=0.05)
+
+
+def test_sensitivity_ri_well_determined(reference_dir):
+    df = read_synergy(reference_dir / SF / "ONEIL_replicate_mean.csv", input_scale="inhibition")
+    res = score_synergy(df, methods=["bliss"])
+    # RI of niraparib / L-778123 (well-determined curves): 16.807 / 48.574 (rounded to 1e-3)
+    np.testing.assert_allclose(res.blocks["ri_2"], [16.807, 48.574], atol=2e-3)
