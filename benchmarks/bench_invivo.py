@@ -19,7 +19,9 @@ import numpy as np
 from repurposekit.invivo import fit_growth_lmm, prepare_growth_data
 from repurposekit.io.invivo import read_growth_table
 
-REF = Path(os.environ.get("RK_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+REF = Path(
+    os.environ.get("RK_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference")
+)
 
 
 def _rate(engine: str, gd, n: int) -> tuple[float, np.ndarray]:

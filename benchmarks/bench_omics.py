@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REF = Path(os.environ.get("RK_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+REF = Path(
+    os.environ.get("RK_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference")
+)
 QUICK = "--quick" in sys.argv
 
 
@@ -39,10 +41,15 @@ def bench_ssgsea() -> None:
     g, n, s = (20_000, 500, 100) if not QUICK else (5_000, 100, 20)
     genes = [f"G{i}" for i in range(g)]
     expr = pd.DataFrame(
-        rng.lognormal(2.0, 1.0, size=(g, n)).round(3), index=genes, columns=[f"S{j}" for j in range(n)]
+        rng.lognormal(2.0, 1.0, size=(g, n)).round(3),
+        index=genes,
+        columns=[f"S{j}" for j in range(n)],
     )
     expr = np.log2(expr + 1)
-    sets = {f"SET{i}": list(rng.choice(genes, int(rng.integers(15, 301)), replace=False)) for i in range(s)}
+    sets = {
+        f"SET{i}": list(rng.choice(genes, int(rng.integers(15, 301)), replace=False))
+        for i in range(s)
+    }
     gs = GeneSets.from_dict(sets)
     ours, t_ours = _timed(score_gene_sets, expr, gs, method="ssgsea", normalize=True)
     print(f"ssGSEA {g} genes x {n} samples x {s} sets")
@@ -72,7 +79,9 @@ def bench_ssgsea() -> None:
         diff = np.abs(nes.to_numpy() - ours.scores.to_numpy())
         r = np.corrcoef(nes.to_numpy().ravel(), ours.scores.to_numpy().ravel())[0, 1]
         print(f"  gseapy {gseapy.__version__} : {t_gp:8.2f} s  ({n / t_gp:8.1f} samples/s)")
-        print(f"  ratio gseapy/ours = {t_gp / t_ours:.1f}x; agreement (normalised scores): max |diff| {diff.max():.2e}, r = {r:.8f}")
+        print(
+            f"  ratio gseapy/ours = {t_gp / t_ours:.1f}x; agreement (normalised scores): max |diff| {diff.max():.2e}, r = {r:.8f}"
+        )
     tfile = REF / "expression/survjamda_gse3143/expected_R/gse3143_timing_seconds.tsv"
     if tfile.exists():
         from repurposekit.io.expression import read_expression, read_gene_sets
@@ -82,17 +91,32 @@ def bench_ssgsea() -> None:
         g2 = read_gene_sets(REF / "genesets/msigdb_hallmark_v7.0.symbols.gmt") + read_gene_sets(
             REF / "genesets/msigdb_v7.5.1_c2_fak_integrin_ecm.symbols.gmt"
         )
-        exp = pd.read_csv(REF / "expression/survjamda_gse3143/expected_R/gse3143_ssgsea_norm.tsv", sep="\t", index_col=0)
-        print("GSE3143 (8,659 x 158 x 81 sets), vs stored R GSVA 1.46 serial timings on this machine")
-        for m, kw in {"ssgsea_norm": {"method": "ssgsea"}, "gsva_gaussian_mxdiff": {"method": "gsva"}, "zscore": {"method": "zscore"}, "plage": {"method": "plage"}}.items():
+        exp = pd.read_csv(
+            REF / "expression/survjamda_gse3143/expected_R/gse3143_ssgsea_norm.tsv",
+            sep="\t",
+            index_col=0,
+        )
+        print(
+            "GSE3143 (8,659 x 158 x 81 sets), vs stored R GSVA 1.46 serial timings on this machine"
+        )
+        for m, kw in {
+            "ssgsea_norm": {"method": "ssgsea"},
+            "gsva_gaussian_mxdiff": {"method": "gsva"},
+            "zscore": {"method": "zscore"},
+            "plage": {"method": "plage"},
+        }.items():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res, t = _timed(score_gene_sets, x, g2, min_size=5, max_size=500, **kw)
             extra = ""
             if m == "ssgsea_norm":
-                extra = f"; max |diff| vs R {np.abs(res.scores.to_numpy() - exp.to_numpy()).max():.1e}"
+                extra = (
+                    f"; max |diff| vs R {np.abs(res.scores.to_numpy() - exp.to_numpy()).max():.1e}"
+                )
             print(f"  {m:22s} ours {t:6.2f} s  R GSVA {rt[m]:6.2f} s  -> {rt[m] / t:5.1f}x{extra}")
-        print("  (R timings were recorded once when the reference was made; the machine is shared, so")
+        print(
+            "  (R timings were recorded once when the reference was made; the machine is shared, so"
+        )
         print("   ours depends on the current load: rerun on an idle machine for a fair ratio)")
 
 
@@ -126,7 +150,9 @@ def bench_cox() -> None:
         p.append(float(cph.summary.loc["x", "p"]))
     t_ll = time.perf_counter() - t0
     rate_ll = sub / t_ll
-    print(f"  lifelines loop ({sub} genes): {t_ll:6.2f} s ({rate_ll:6.1f} genes/s) -> {g / rate_ll:8.0f} s extrapolated for {g}")
+    print(
+        f"  lifelines loop ({sub} genes): {t_ll:6.2f} s ({rate_ll:6.1f} genes/s) -> {g / rate_ll:8.0f} s extrapolated for {g}"
+    )
     ours = res.table.iloc[:sub]
     print(
         f"  ratio lifelines/ours = {(g / rate_ll) / t_ours:.0f}x; agreement on the {sub} genes: "
@@ -137,6 +163,8 @@ def bench_cox() -> None:
 if __name__ == "__main__":
     import platform
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}"
+    )
     bench_ssgsea()
     bench_cox()

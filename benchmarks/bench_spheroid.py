@@ -17,14 +17,14 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from repurposekit.imaging import (  # noqa: E402
+from repurposekit.imaging import (
     ClassicalSegmenter,
     measure_spheroid,
     synthetic_spheroid_stack,
 )
-from repurposekit.imaging import _kernels as K  # noqa: E402
+from repurposekit.imaging import _kernels as K
 
 SPACING = 1.6  # µm/px, the protocol's 4x objective
 N = 6
@@ -34,8 +34,13 @@ def _planes():
     out = []
     for seed in range(N):
         s = synthetic_spheroid_stack(
-            size=2048, spacing_um=SPACING, n_planes=1, core_radius_um=300,
-            halo_radius_um=700, strand_length_um=300, rng=seed,
+            size=2048,
+            spacing_um=SPACING,
+            n_planes=1,
+            core_radius_um=300,
+            halo_radius_um=700,
+            strand_length_um=300,
+            rng=seed,
         )
         out.append((s.stack[0], s))
     return out
@@ -60,7 +65,8 @@ def _run(seg, planes, repeat=1):
 
 def main() -> None:
     planes = _planes()
-    assert planes[0][0].dtype == np.uint16 and planes[0][0].shape == (2048, 2048)
+    assert planes[0][0].dtype == np.uint16
+    assert planes[0][0].shape == (2048, 2048)
     ours = ClassicalSegmenter()  # default: working size 512 px
     peer = ClassicalSegmenter(working_size=None)
     _run(ours, planes[:1])  # warm-up
@@ -72,7 +78,7 @@ def main() -> None:
     fast = ClassicalSegmenter(working_size=320)
     r_fast, m_fast = _run(fast, planes)
     print(f"ours, working_size=320 (faster, coarser):       {r_fast:6.2f} planes/s per core")
-    for (p, s), mf in zip(planes, m_fast, strict=True):
+    for (_p, s), mf in zip(planes, m_fast, strict=True):
         print(f"  total area {mf.total.sum() * mf.scale**2 / s.total.sum() - 1:+.1%} vs truth")
     for (p, s), mo, mp in zip(planes[:2], m_ours[:2], m_peer, strict=True):
         up = K.upsample_mask(mo.total, p.shape, mo.scale)

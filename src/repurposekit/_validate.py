@@ -97,7 +97,7 @@ def check_nonnegative(
         i = neg.idxmax()
         msg = (
             f"{where(source)}column {column!r}, {_row_label(i, header_rows=header_rows)}: "
-            f"{values.loc[i]!r} is negative; {column} cannot be negative."
+            f"{float(values.loc[i]):g} is negative; {column} cannot be negative."
         )
         raise DataValidationError(msg)
 

@@ -15,8 +15,9 @@ runner = CliRunner()
 
 
 def _write(folder, well, day, halo, seed, spacing=True, size=96, um=10.0):
-    s = synthetic_spheroid_stack(size=size, spacing_um=um, n_planes=3, halo_radius_um=halo,
-                                 rng=seed)
+    s = synthetic_spheroid_stack(
+        size=size, spacing_um=um, n_planes=3, halo_radius_um=halo, rng=seed
+    )
     meta = {"axes": "ZYX"}
     if spacing:
         meta["PhysicalSizeX"] = 10.0
@@ -35,12 +36,29 @@ def plate(tmp_path):
     ):
         for day, h in ((0, None), (4, halo)):
             p = _write(img, well, day, h, 10 * k + day)
-            rows.append({"file": p.name, "well": well, "day": day, "compound": comp,
-                         "concentration": conc, "unit": "uM",
-                         "role": "vehicle" if not comp else "treated"})
+            rows.append(
+                {
+                    "file": p.name,
+                    "well": well,
+                    "day": day,
+                    "compound": comp,
+                    "concentration": conc,
+                    "unit": "uM",
+                    "role": "vehicle" if not comp else "treated",
+                }
+            )
     (img / "C03_day0.ome.tif").write_bytes(b"broken")
-    rows.append({"file": "C03_day0.ome.tif", "well": "C03", "day": 0, "compound": "defactinib",
-                 "concentration": 10, "unit": "uM", "role": "treated"})
+    rows.append(
+        {
+            "file": "C03_day0.ome.tif",
+            "well": "C03",
+            "day": 0,
+            "compound": "defactinib",
+            "concentration": 10,
+            "unit": "uM",
+            "role": "treated",
+        }
+    )
     lay = tmp_path / "layout.csv"
     pd.DataFrame(rows).to_csv(lay, index=False)
     return img, lay
@@ -49,14 +67,27 @@ def plate(tmp_path):
 def test_measure_writes_tables_and_figures(plate, tmp_path):
     img, lay = plate
     out = tmp_path / "out"
-    res = runner.invoke(app, ["spheroid", "measure", str(img), "--layout", str(lay), "--out",
-                              str(out), "-j", "1"])
+    res = runner.invoke(
+        app, ["spheroid", "measure", str(img), "--layout", str(lay), "--out", str(out), "-j", "1"]
+    )
     assert res.exit_code == 0, res.output
     sph = pd.read_csv(out / "spheroids.csv")
     assert len(sph) == 7
-    assert {"well", "day", "plane_choice", "total_area_um2", "core_area_um2",
-            "invasive_area_um2", "circularity", "solidity", "feret_max_um", "n_strands",
-            "max_invasion_distance_um", "flags", "error"} <= set(sph.columns)
+    assert {
+        "well",
+        "day",
+        "plane_choice",
+        "total_area_um2",
+        "core_area_um2",
+        "invasive_area_um2",
+        "circularity",
+        "solidity",
+        "feret_max_um",
+        "n_strands",
+        "max_invasion_distance_um",
+        "flags",
+        "error",
+    } <= set(sph.columns)
     # the unreadable file is reported, not fatal
     bad = sph[sph["well"] == "C03"].iloc[0]
     assert "C03_day0" in bad["error"]
@@ -77,19 +108,36 @@ def test_uncalibrated_files_need_spacing(tmp_path):
     _write(img, "A01", 0, None, 1, spacing=False, size=192, um=4.0)
     _write(img, "A01", 2, 250.0, 2, spacing=False, size=192, um=4.0)
     out = tmp_path / "out"
-    res = runner.invoke(app, ["spheroid", "measure", str(img), "--out", str(out), "-j", "1",
-                              "--no-figures"])
+    res = runner.invoke(
+        app, ["spheroid", "measure", str(img), "--out", str(out), "-j", "1", "--no-figures"]
+    )
     assert res.exit_code == 0
     sph = pd.read_csv(out / "spheroids.csv")
     assert sph["error"].str.contains("--spacing-um").all()
-    res = runner.invoke(app, ["spheroid", "measure", str(img), "--out", str(out), "-j", "1",
-                              "--no-figures", "--spacing-um", "4"])
+    res = runner.invoke(
+        app,
+        [
+            "spheroid",
+            "measure",
+            str(img),
+            "--out",
+            str(out),
+            "-j",
+            "1",
+            "--no-figures",
+            "--spacing-um",
+            "4",
+        ],
+    )
     sph = pd.read_csv(out / "spheroids.csv")
     assert sph["total_area_um2"].notna().all()
-    res = runner.invoke(app, ["spheroid", "measure", str(img), "--out", str(out), "-j", "1",
-                              "--no-figures", "--pixels"])
+    res = runner.invoke(
+        app,
+        ["spheroid", "measure", str(img), "--out", str(out), "-j", "1", "--no-figures", "--pixels"],
+    )
     sph = pd.read_csv(out / "spheroids.csv")
-    assert sph["total_area_um2"].isna().all() and (sph["total_area_px"] > 0).all()
+    assert sph["total_area_um2"].isna().all()
+    assert (sph["total_area_px"] > 0).all()
 
 
 def test_bad_layout_exit_code_2(tmp_path):
@@ -98,8 +146,22 @@ def test_bad_layout_exit_code_2(tmp_path):
 
     lay = tmp_path / "layout.csv"
     pd.DataFrame({"file": ["x.tif"], "day": [0]}).to_csv(lay, index=False)
-    r = subprocess.run([sys.executable, "-m", "repurposekit", "spheroid", "measure",
-                        str(tmp_path), "--layout", str(lay), "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repurposekit",
+            "spheroid",
+            "measure",
+            str(tmp_path),
+            "--layout",
+            str(lay),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2
-    assert "layout.csv" in r.stderr and "well" in r.stderr
+    assert "layout.csv" in r.stderr
+    assert "well" in r.stderr

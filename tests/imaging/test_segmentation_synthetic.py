@@ -99,9 +99,7 @@ def test_focus_at_stack_edge_and_out_of_focus_flags():
     s = synthetic_spheroid_stack(size=128, spacing_um=8.0, focus_plane=0, rng=8)
     a = analyse_plane(s.stack, spacing_um=8.0)
     assert "focus_at_stack_edge" in a.row["flags"]
-    blurred = synthetic_spheroid_stack(
-        size=128, spacing_um=8.0, n_planes=3, sharp_sigma=6.0, rng=8
-    )
+    blurred = synthetic_spheroid_stack(size=128, spacing_um=8.0, n_planes=3, sharp_sigma=6.0, rng=8)
     b = analyse_plane(blurred.stack, spacing_um=8.0)
     assert "out_of_focus" in b.row["flags"]
     assert "out_of_focus" not in a.row["flags"]

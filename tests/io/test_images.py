@@ -14,8 +14,9 @@ from repurposekit.io.images import map_images, read_image, read_mask, well_name
 def test_ome_zstack_with_spacing(tmp_path, rng):
     data = rng.integers(0, 4000, (4, 32, 40), dtype=np.uint16)
     p = tmp_path / "A01_day0.ome.tif"
-    tifffile.imwrite(p, data, ome=True, metadata={"axes": "ZYX", "PhysicalSizeX": 1.61,
-                                                   "PhysicalSizeZ": 10.0})
+    tifffile.imwrite(
+        p, data, ome=True, metadata={"axes": "ZYX", "PhysicalSizeX": 1.61, "PhysicalSizeZ": 10.0}
+    )
     before = p.read_bytes()
     img = read_image(p)
     assert img.data.shape == (1, 4, 32, 40)
@@ -29,8 +30,12 @@ def test_ome_zstack_with_spacing(tmp_path, rng):
 def test_ome_time_series_and_channels(tmp_path, rng):
     data = rng.integers(0, 255, (3, 2, 5, 16, 16), dtype=np.uint8)  # TCZYX
     p = tmp_path / "ts.ome.tif"
-    tifffile.imwrite(p, data, ome=True, metadata={"axes": "TCZYX", "PhysicalSizeX": 0.5,
-                                                   "PhysicalSizeXUnit": "µm"})
+    tifffile.imwrite(
+        p,
+        data,
+        ome=True,
+        metadata={"axes": "TCZYX", "PhysicalSizeX": 0.5, "PhysicalSizeXUnit": "µm"},
+    )
     img = read_image(p, channel=1)
     assert img.data.shape == (3, 5, 16, 16)
     np.testing.assert_array_equal(img.planes(2), data[2, 1])
@@ -41,8 +46,13 @@ def test_ome_time_series_and_channels(tmp_path, rng):
 def test_imagej_calibration(tmp_path, rng):
     data = rng.integers(0, 4000, (3, 20, 20), dtype=np.uint16)
     p = tmp_path / "ij.tif"
-    tifffile.imwrite(p, data, imagej=True, resolution=(1 / 1.6141, 1 / 1.6141),
-                     metadata={"axes": "ZYX", "unit": "um", "spacing": 10.0})
+    tifffile.imwrite(
+        p,
+        data,
+        imagej=True,
+        resolution=(1 / 1.6141, 1 / 1.6141),
+        metadata={"axes": "ZYX", "unit": "um", "spacing": 10.0},
+    )
     img = read_image(p)
     assert img.spacing_um == pytest.approx(1.6141, rel=1e-5)
     assert img.spacing_source == "imagej"
@@ -51,8 +61,12 @@ def test_imagej_calibration(tmp_path, rng):
 
 def test_uncalibrated_refuses_physical_units(tmp_path, rng):
     p = tmp_path / "plain.tif"
-    tifffile.imwrite(p, rng.integers(0, 255, (20, 20), dtype=np.uint8), resolution=(96, 96),
-                     resolutionunit="INCH")
+    tifffile.imwrite(
+        p,
+        rng.integers(0, 255, (20, 20), dtype=np.uint8),
+        resolution=(96, 96),
+        resolutionunit="INCH",
+    )
     img = read_image(p)
     assert img.spacing_um is None  # inch dpi is never taken as a microscope calibration
     with pytest.raises(DataValidationError, match="--spacing-um"):
@@ -63,8 +77,12 @@ def test_uncalibrated_refuses_physical_units(tmp_path, rng):
 def test_centimetre_resolution_is_a_calibration(tmp_path, rng):
     p = tmp_path / "cm.tif"
     # 5000 px/cm = 2 µm/px
-    tifffile.imwrite(p, rng.integers(0, 255, (20, 20), dtype=np.uint8), resolution=(5000, 5000),
-                     resolutionunit="CENTIMETER")
+    tifffile.imwrite(
+        p,
+        rng.integers(0, 255, (20, 20), dtype=np.uint8),
+        resolution=(5000, 5000),
+        resolutionunit="CENTIMETER",
+    )
     assert read_image(p).spacing_um == pytest.approx(2.0)
 
 
@@ -93,20 +111,26 @@ def test_minisWhite_mask_polarity(tmp_path):
 def test_unreadable_and_missing_files(tmp_path):
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"not a tiff")
-    with pytest.raises(DataValidationError, match="bad.tif"):
+    with pytest.raises(DataValidationError, match=r"bad\.tif"):
         read_image(bad)
     with pytest.raises(DataValidationError, match="not found"):
         read_image(tmp_path / "nope.tif")
+    (tmp_path / "x.jpg").write_bytes(b"")
     with pytest.raises(DataValidationError, match="unsupported"):
-        (tmp_path / "x.jpg").write_bytes(b"")
         read_image(tmp_path / "x.jpg")
 
 
 def test_map_images_pattern_and_plate_map(tmp_path):
     files = ["plate1_B3_day4.tif", "plate1_B03-d0.tif", "C10_D2.ome.tif"]
-    pm = pd.DataFrame({"well": ["B3", "C10"], "compound": ["defactinib", ""],
-                       "concentration": [3, 0], "unit": ["uM", "uM"],
-                       "role": ["treated", "vehicle"]})
+    pm = pd.DataFrame(
+        {
+            "well": ["B3", "C10"],
+            "compound": ["defactinib", ""],
+            "concentration": [3, 0],
+            "unit": ["uM", "uM"],
+            "role": ["treated", "vehicle"],
+        }
+    )
     copy = pm.copy()
     t = map_images(files, plate_map=pm)
     assert pm.equals(copy)
@@ -120,9 +144,18 @@ def test_map_images_pattern_and_plate_map(tmp_path):
 
 def test_map_images_layout_with_combination(tmp_path):
     lay = tmp_path / "layout.csv"
-    pd.DataFrame({"file": ["a.tif", "b.tif"], "well": ["E2", "E2"], "day": [0, 4],
-                  "compound": ["defactinib"] * 2, "concentration": [1, 1], "unit": ["uM"] * 2,
-                  "compound_b": ["mitotane"] * 2, "concentration_b": [10, 10]}).to_csv(lay, index=False)
+    pd.DataFrame(
+        {
+            "file": ["a.tif", "b.tif"],
+            "well": ["E2", "E2"],
+            "day": [0, 4],
+            "compound": ["defactinib"] * 2,
+            "concentration": [1, 1],
+            "unit": ["uM"] * 2,
+            "compound_b": ["mitotane"] * 2,
+            "concentration_b": [10, 10],
+        }
+    ).to_csv(lay, index=False)
     t = map_images([tmp_path / "a.tif", tmp_path / "b.tif"], layout=lay)
     assert t.loc[0, "compound"] == "defactinib+mitotane"
     assert t.loc[0, "dose_a_molar"] == pytest.approx(1e-6)

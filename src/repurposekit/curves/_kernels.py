@@ -122,23 +122,6 @@ def _model_jac(lx, theta):
     return f, jac
 
 
-def _second_derivs(lx, theta):
-    """Second derivatives of f w.r.t. (b, c, d, eta): shape (n, m, 4, 4)."""
-    s, g, u = _terms(lx, theta)
-    b, c, d = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3]
-    delta = d - c
-    h = np.zeros((*lx.shape, 4, 4))
-    one2s = 1.0 - 2.0 * s
-    h[..., 0, 0] = delta * g * one2s * u * u
-    h[..., 0, 1] = h[..., 1, 0] = g * u
-    h[..., 0, 2] = h[..., 2, 0] = -g * u
-    h[..., 0, 3] = h[..., 3, 0] = delta * g * (1.0 - one2s * b * u)
-    h[..., 1, 3] = h[..., 3, 1] = -g * b
-    h[..., 2, 3] = h[..., 3, 2] = g * b
-    h[..., 3, 3] = delta * b * b * g * one2s
-    return h
-
-
 def _chol_solve4(a: dict, rhs: list) -> np.ndarray:
     """Solve many symmetric positive-definite 4x4 systems ``A x = r`` (Cholesky, vectorised).
 
@@ -222,6 +205,46 @@ def ll4_self_start(lx: np.ndarray, zero: np.ndarray, y: np.ndarray, w: np.ndarra
     eta0 = np.where(ok_range, np.clip(eta0, lmin - 2.0, lmax + 2.0), eta0)
     b0 = np.clip(b0, -20.0, 20.0)
     return np.column_stack([b0, lo, hi, eta0])
+
+
+def _refine_start(lx, y, w, theta, free, fixed):
+    """Polish starting values: try EC50 shifts around the self-start, each with the
+    least-squares optimal ``c`` and ``d`` for that slope and EC50 (a variable-projection
+    step: ``c`` and ``d`` enter the model linearly), and keep the best per curve.
+    """
+    one = np.ones(lx.shape[1])
+    wsum = w @ one
+    wy = (w * y) @ one
+    best = theta.copy()
+    best_rss = np.full(theta.shape[0], np.inf)
+    free_c, free_d = free[:, 1], free[:, 2]
+    for shift in (0.0, -1.0, 1.0, -2.0, 2.0):
+        th = theta.copy()
+        th[:, 3] = np.where(free[:, 3], theta[:, 3] + shift, theta[:, 3])
+        s = expit(-th[:, 0:1] * (lx - th[:, 3:4]))
+        ws = w * s
+        s1, s2, sy = ws @ one, (ws * s) @ one, (ws * y) @ one
+        # model c (1 - s) + d s: weighted normal equations in (c, d)
+        a11, a12, a22 = wsum - 2 * s1 + s2, s1 - s2, s2
+        b1, b2 = wy - sy, sy
+        det = a11 * a22 - a12 * a12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c_ls = (a22 * b1 - a12 * b2) / det
+            d_ls = (a11 * b2 - a12 * b1) / det
+            # one of c, d fixed: the other from its own normal equation
+            c_fd = (b1 - a12 * fixed[:, 2]) / a11
+            d_fc = (b2 - a12 * fixed[:, 1]) / a22
+        c = np.where(free_c & free_d, c_ls, np.where(free_c, c_fd, fixed[:, 1]))
+        d = np.where(free_c & free_d, d_ls, np.where(free_d, d_fc, fixed[:, 2]))
+        ok = np.isfinite(c) & np.isfinite(d)
+        th[:, 1] = np.where(ok, c, th[:, 1])
+        th[:, 2] = np.where(ok, d, th[:, 2])
+        r = y - (th[:, 1:2] + (th[:, 2:3] - th[:, 1:2]) * s)
+        rss = (w * r * r) @ one
+        better = np.isfinite(rss) & (rss < best_rss)
+        best[better] = th[better]
+        best_rss[better] = rss[better]
+    return best
 
 
 def _lm(lx, y, w, theta, free, eta_lo, eta_hi, *, max_iter, ftol, xtol):
@@ -411,19 +434,44 @@ class BatchLL4:
 
 
 def _covariance(lx, y, w, theta, free, rss, df):
-    """drc-style covariance in (b, c, d, eta): inv(J'WJ - sum w r f'') * rss / df."""
-    f, jac = _model_jac(lx, theta)
-    r = y - f
-    h2 = _second_derivs(lx, theta)
-    jw = jac * w[:, None, :]
+    """drc-style covariance in (b, c, d, eta): inv(J'WJ - sum w r f'') * rss / df.
+
+    The 10 distinct entries of the observed Hessian are assembled from row sums (mat-vec
+    products), as in :func:`_lm`; second derivatives of f (``u = log x - eta``,
+    ``g = s (1 - s)``, ``t = 1 - 2 s``, ``D = d - c``): f_bb = D g t u², f_bc = g u,
+    f_bd = -g u, f_be = D g (1 - t b u), f_ce = -g b, f_de = g b, f_ee = D b² g t.
+    """
     n, m = lx.shape
-    curv = np.matmul((w * r)[:, None, :], h2.reshape(n, m, 16)).reshape(n, 4, 4)
-    half_h = np.matmul(jw, jac.transpose(0, 2, 1)) - curv
+    one = np.ones(m)
+    s, g, u = _terms(lx, theta)
+    bb = theta[:, 0:1]
+    delta = theta[:, 2:3] - theta[:, 1:2]
+    r = y - (theta[:, 1:2] + delta * s)
+    t = 1.0 - 2.0 * s
+    jac = (-delta * g * u, 1.0 - s, s, delta * g * bb)
+    wr = w * r
+    sec = {
+        (0, 0): delta * g * t * u * u,
+        (1, 0): g * u,
+        (2, 0): -g * u,
+        (3, 0): delta * g * (1.0 - t * bb * u),
+        (3, 1): -g * bb,
+        (3, 2): g * bb,
+        (3, 3): delta * bb * bb * g * t,
+    }
+    half_h = np.empty((n, 4, 4))
+    for i in range(4):
+        wj = w * jac[i]
+        for j in range(i + 1):
+            val = wj * jac[j]
+            if (i, j) in sec:
+                val = val - wr * sec[i, j]
+            half_h[:, i, j] = half_h[:, j, i] = val @ one
     ff = free.astype(float)
     mask2 = ff[:, :, None] * ff[:, None, :]
     half_h = half_h * mask2 + (1.0 - ff)[:, :, None] * np.eye(4)
     cov = np.full_like(half_h, np.nan)
-    ok = df > 0
+    ok = (df > 0) & np.isfinite(half_h).all(axis=(1, 2))
     try:
         inv = np.linalg.inv(half_h[ok])
         cov[ok] = inv * (rss[ok] / df[ok])[:, None, None]
@@ -636,7 +684,7 @@ def fit_ll4_batch(
         return np.where(free, th, fz)
 
     if start is None:
-        th0 = ll4_self_start(lxs, zero, ys, w)
+        th0 = _refine_start(lxs, ys, w, ll4_self_start(lxs, zero, ys, w), free, fz)
     else:
         st = np.array(np.broadcast_to(np.asarray(start, float), (n, 4)))
         th0 = np.column_stack(

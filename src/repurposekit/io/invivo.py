@@ -226,7 +226,10 @@ def _load_mapping(path: Path) -> Mapping[str, Any]:
     text = path.read_text(encoding="utf-8")
     suffix = path.suffix.lower()
     if suffix == ".toml":
-        import tomllib
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10: the tomli backport has the same API
+            import tomli as tomllib
 
         try:
             return tomllib.loads(text)

@@ -132,7 +132,9 @@ class CopyNumberCalls:
         """Bar chart of alteration frequency with CIs."""
         import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").cna_frequency(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").cna_frequency(
+            self, ax=ax, **kwargs
+        )
 
 
 def _call(v: np.ndarray, th: Mapping[str, float]) -> np.ndarray:

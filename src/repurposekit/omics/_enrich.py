@@ -57,7 +57,9 @@ class EnrichmentResult:
         """Bar chart of −log10 q of the top sets."""
         import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").enrichment_bar(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").enrichment_bar(
+            self, ax=ax, **kwargs
+        )
 
 
 def ora(
@@ -198,7 +200,9 @@ class GSEAResult:
         """Classic enrichment plot (running sum + hits) of ``name`` (default: top set)."""
         import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").gsea_plot(self, name or self.table["set"].iloc[0], ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").gsea_plot(
+            self, name or self.table["set"].iloc[0], ax=ax, **kwargs
+        )
 
 
 def gsea_preranked(

@@ -37,30 +37,31 @@ def descending_positions(score: np.ndarray) -> np.ndarray:
 
 
 def ssgsea_prepare(x: np.ndarray, *, alpha: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
-    """Integer ranks → (weights ``|R|^alpha``, descending positions), with one sort per column.
+    """Integer ranks → (weights ``|R|^alpha``, descending positions), with one sort per sample.
 
     GSVA ranks with ties averaged and truncated to integers, then orders genes by decreasing
     rank (stable). Truncated average ranks of distinct values stay distinct and in the same
-    order, so that order is the stable descending order of ``x`` itself.
+    order, so that order is the stable descending order of ``x`` itself. Work is done on the
+    contiguous samples × genes transpose; the genes × samples results are views of it.
     """
     n, m = x.shape
-    # sort contiguous rows of the transpose (much faster than a strided axis-0 sort)
-    order = np.argsort(np.ascontiguousarray(-x.T), axis=1, kind="stable").T  # descending, ties by row
-    v = np.take_along_axis(x, order, axis=0)
-    k = np.arange(n)[:, None]
-    new = np.ones((n, m), dtype=bool)
-    new[1:] = v[1:] != v[:-1]
-    start = np.maximum.accumulate(np.where(new, k, 0), axis=0)
-    last = np.ones((n, m), dtype=bool)
-    last[:-1] = new[1:]
-    end = np.minimum.accumulate(np.where(last, k, n - 1)[::-1], axis=0)[::-1]
-    r_sorted = np.trunc(n - (start + end) / 2.0)  # average ascending rank of the tie group
-    cols = np.broadcast_to(np.arange(m), (n, m))
-    ra = np.empty((n, m))
-    pos = np.empty((n, m), dtype=np.int64)
-    ra[order, cols] = np.abs(r_sorted) ** alpha
-    pos[order, cols] = k + 1
-    return ra, pos
+    xt = np.ascontiguousarray(-x.T)  # samples × genes
+    order = np.argsort(xt, axis=1, kind="stable")  # descending in x, ties by row
+    v = np.take_along_axis(xt, order, axis=1)
+    k = np.arange(n)[None, :]
+    new = np.ones((m, n), dtype=bool)
+    new[:, 1:] = v[:, 1:] != v[:, :-1]
+    start = np.maximum.accumulate(np.where(new, k, 0), axis=1)
+    last = np.ones((m, n), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    end = np.minimum.accumulate(np.where(last, k, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    w_sorted = np.abs(np.trunc(n - (start + end) / 2.0)) ** alpha  # average ascending rank
+    flat = (order + (np.arange(m) * n)[:, None]).ravel()
+    ra_t = np.empty(m * n)
+    ra_t[flat] = w_sorted.ravel()
+    pos_t = np.empty(m * n, dtype=np.int64)
+    pos_t[flat] = np.broadcast_to(k + 1, (m, n)).ravel()
+    return ra_t.reshape(m, n).T, pos_t.reshape(m, n).T
 
 
 def ssgsea_set(ra: np.ndarray, pos: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -278,7 +279,7 @@ def gsea_null_es(
     out = np.empty(permutations)
     for s in range(0, permutations, chunk):
         m = min(chunk, permutations - s)
-        keys = rng.random((m, n))
+        keys = rng.random((m, n), dtype=np.float32)
         pos = np.sort(np.argpartition(keys, k - 1, axis=1)[:, :k], axis=1)
         out[s : s + m] = gsea_es_batch(abs_metric_w, pos)
     return out

@@ -145,7 +145,9 @@ class SignatureScores:
         """Heatmap of the scores (see :func:`repurposekit.plot.omics.score_heatmap`)."""
         import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").score_heatmap(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").score_heatmap(
+            self, ax=ax, **kwargs
+        )
 
 
 def score_gene_sets(

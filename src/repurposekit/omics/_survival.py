@@ -144,7 +144,9 @@ class SurvivalAssociation:
         """Forest plot (see :func:`repurposekit.plot.omics.association_forest`)."""
         import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").association_forest(self, ax=ax, **kwargs)
+        return importlib.import_module("repurposekit.plot.omics").association_forest(
+            self, ax=ax, **kwargs
+        )
 
 
 def _batch_cox(

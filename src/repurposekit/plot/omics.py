@@ -163,11 +163,7 @@ def association_forest(
 
     lo = float(np.nanmin(t["hr_lower"])) if len(t) else 0.5
     hi = float(np.nanmax(t["hr_upper"])) if len(t) else 2.0
-    ticks = [
-        v
-        for v in (0.1, 0.2, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10)
-        if lo / 1.3 <= v <= hi * 1.3
-    ]
+    ticks = [v for v in (0.1, 0.2, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10) if lo / 1.3 <= v <= hi * 1.3]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([f"{v:g}" for v in ticks])

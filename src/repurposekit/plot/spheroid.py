@@ -30,6 +30,7 @@ def overlay(
     title: str | None = None,
     legend: bool = True,
     scale_bar_um: float | None = None,
+    scale_bar: bool = True,
 ) -> Axes:
     """Image with the outlines of the total spheroid (orange) and its core (blue).
 
@@ -44,6 +45,8 @@ def overlay(
         Draw the legend.
     scale_bar_um : float, optional
         Length of a scale bar, µm (needs a calibrated image); default: a round value.
+    scale_bar : bool
+        Draw the scale bar (calibrated images only).
     """
     ax = get_ax(ax, figsize=(4.2, 4.2))
     img = analysis.preview
@@ -57,7 +60,7 @@ def overlay(
             ax.plot(cc[:, 1], cc[:, 0], color=colour, lw=1.4, label=label)
     row = analysis.row
     sp = row.get("spacing_um", np.nan)
-    if np.isfinite(sp):
+    if scale_bar and np.isfinite(sp):
         width_um = img.shape[1] * f * sp
         bar = scale_bar_um or float(10 ** np.floor(np.log10(width_um / 4)))
         if bar * 2 < width_um / 4 * 1.01:
@@ -155,7 +158,7 @@ def contact_sheet_panel(
                 transform=ax.transAxes,
             )
             continue
-        overlay(a, ax=ax, title="", legend=False)
+        overlay(a, ax=ax, title="", legend=False, scale_bar=False)
         flagged = bool(r.get("flags"))
         if flagged:
             for s in ax.spines.values():

@@ -9,8 +9,9 @@ Public API
 kaplan_meier(data, *, time="time", event="event", by=None, conf_type="log", confidence_level=0.95)
     -> KaplanMeierResult (``.table``, ``.median()``, ``.quantile()``, ``.survival_at()``,
     ``.number_at_risk()``, ``.rmst()``, ``.to_frame()``, ``.summary()``, ``.plot()``)
-logrank_test(data, *, time="time", event="event", group="group", rho=0) -> LogRankResult
-pairwise_logrank(data, *, time=..., event=..., group=..., rho=0, method="holm") -> PairwiseLogRankResult
+logrank_test(data, *, time="time", event="event", group="group", rho=0, strata=None) -> LogRankResult
+pairwise_logrank(data, *, time=..., event=..., group=..., rho=0, method="holm", strata=None)
+    -> PairwiseLogRankResult
 cox_ph(data, *, time, event, covariates, ties="efron", strata=None, reference=None, firth=False,
     confidence_level=0.95) -> CoxResult
 cox_univariate_batch(time, event, X, *, ties="efron", ...) -> CoxBatchResult   (numpy kernel)
