@@ -3,8 +3,9 @@
 Simulates ``--n`` (default 10,000) nine-point dose-response curves (vehicle + 8 doses over four
 decades, Gaussian noise of 3 % of the span), fits them with
 ``repurposekit.curves._kernels.fit_ll4_batch`` (the engine of ``fit_dose_response``) and with
-a Python loop of ``curve_fit`` (Levenberg–Marquardt, the usual hand-written approach), and
-prints both throughputs, their ratio and the agreement of the estimates.
+two Python loops of ``curve_fit`` (Levenberg–Marquardt): the plain one most users write
+(drc's b, c, d, e; p0 from the data) and a tuned one (log-EC50 parameterisation, which
+converges in fewer evaluations). It prints the throughputs, the ratios and the agreement.
 
 "Well-determined" curves, where the agreement is measured: both fits converged, the true EC50
 lies inside the tested doses, and the fitted slope is moderate (|b| < 10; steeper curves are
@@ -41,8 +42,31 @@ def _ll4_log(x, b, c, d, loge):
         return c + (d - c) / (1.0 + np.exp(b * (np.log(x) - loge)))
 
 
+def _ll4_natural(x, b, c, d, e):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return c + (d - c) / (1.0 + np.exp(b * (np.log(x) - np.log(e))))
+
+
+def plain_loop(dose, y):
+    """The loop most users write: drc's (b, c, d, e) directly, p0 from the data, defaults."""
+    out = np.full((y.shape[0], 4), np.nan)
+    ok = np.zeros(y.shape[0], dtype=bool)
+    emid = np.sqrt(dose[1] * dose[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for i, yi in enumerate(y):
+            try:
+                p, _ = curve_fit(_ll4_natural, dose, yi, p0=[1.0, yi.min(), yi.max(), emid])
+            except RuntimeError:
+                continue
+            out[i] = p
+            ok[i] = p[3] > 0
+    return out, ok
+
+
 def scipy_loop(dose, y):
-    """The usual loop: curve_fit per curve, log-EC50 parameterised, data-driven p0."""
+    """A tuned loop: curve_fit per curve, log-EC50 parameterised, data-driven p0."""
     out = np.full((y.shape[0], 4), np.nan)
     ok = np.zeros(y.shape[0], dtype=bool)
     lmid = np.log(np.sqrt(dose[1] * dose[-1]))
@@ -77,12 +101,20 @@ def main() -> None:
     peer, peer_ok = scipy_loop(dose, y)
     t_peer = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    plain, plain_ok = plain_loop(dose, y)
+    t_plain = time.perf_counter() - t0
+
     n = args.n
     print(f"curves: {n} x {dose.size} points")
-    print(f"ours  fit_ll4_batch : {t_ours:8.3f} s  {n / t_ours:12,.0f} curves/s")
-    print(f"peer  curve_fit loop: {t_peer:8.3f} s  {n / t_peer:12,.0f} curves/s")
-    print(f"ratio (ours / peer throughput): {t_peer / t_ours:,.1f}x")
-    print(f"converged: ours {ours.converged.mean():.2%}, peer {peer_ok.mean():.2%}")
+    print(f"ours  fit_ll4_batch            : {t_ours:8.3f} s  {n / t_ours:12,.0f} curves/s")
+    print(f"peer  curve_fit loop, tuned    : {t_peer:8.3f} s  {n / t_peer:12,.0f} curves/s")
+    print(f"peer  curve_fit loop, plain    : {t_plain:8.3f} s  {n / t_plain:12,.0f} curves/s")
+    print(f"ratio vs tuned loop: {t_peer / t_ours:,.1f}x   vs plain loop: {t_plain / t_ours:,.1f}x")
+    print(
+        f"converged: ours {ours.converged.mean():.2%}, tuned {peer_ok.mean():.2%}, "
+        f"plain {plain_ok.mean():.2%}"
+    )
 
     in_range = (truth[:, 3] > dose[1]) & (truth[:, 3] < dose[-1])
     good = ours.converged & peer_ok & in_range & (np.abs(ours.params[:, 0]) < 10)
@@ -98,8 +130,14 @@ def main() -> None:
     print(f"curves where ours has a higher RSS than the peer: {worse.sum()}")
     dtrue = np.abs(np.log10(ours.params[good, 3]) - np.log10(truth[good, 3]))
     print(f"|dlog10 EC50| ours vs truth: median {np.median(dtrue):.3f}")
-    target = (t_peer / t_ours >= 100) and (np.median(dlog) < 0.01)
-    print(f"target (>= 100x, median |dlog10 EC50| < 0.01): {'MET' if target else 'NOT met'}")
+    good2 = ours.converged & plain_ok & in_range & (np.abs(ours.params[:, 0]) < 10)
+    dlog2 = np.abs(np.log10(ours.params[good2, 3]) - np.log10(plain[good2, 3]))
+    print(f"|dlog10 EC50| ours vs plain loop: median {np.median(dlog2):.2e} ({good2.sum()} curves)")
+    for name, t in (("tuned", t_peer), ("plain", t_plain)):
+        met = (t / t_ours >= 100) and (np.median(dlog) < 0.01)
+        print(
+            f"target vs {name} loop (>= 100x, median |dlog10 EC50| < 0.01): {'MET' if met else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

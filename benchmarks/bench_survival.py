@@ -36,7 +36,7 @@ def _simulate(rng, n, m):
 def bench_univariate(rng, n, m, n_loop):
     time_, event, X = _simulate(rng, n, m)
     t0 = time.perf_counter()
-    ours = cox_univariate_batch(time_, event, X)
+    ours = cox_univariate_batch(X, time=time_, event=event)
     t_ours = time.perf_counter() - t0
     cols = np.linspace(0, m - 1, n_loop).astype(int)
     rows = []

@@ -123,7 +123,7 @@ def test_enrich_cna_de(tmp_path, small_expr):
     assert r.exit_code == 0, r.output
     assert len(pd.read_csv(out / "ora.csv")) > 0
     r = runner.invoke(
-        app, ["omics", "cna", str(path("omics", "acc_simulated_segments.seg")), "--out", str(out)]
+        app, ["omics", "cna", str(path("omics", "acc_simulated_segments.tsv")), "--out", str(out)]
     )
     assert r.exit_code == 0, r.output
     f = pd.read_csv(out / "cna_frequency.csv")

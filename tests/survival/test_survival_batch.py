@@ -28,7 +28,7 @@ def test_gse3143_scores_match_r_coxph(reference_dir, method, scores):
     expected = pd.read_csv(d / "expected_R" / "gse3143_coxph_scores.tsv", sep="\t")
     expected = expected[expected["method"] == method].set_index("gene_set")
     S = pd.read_csv(d / "expected_R" / scores, sep="\t", index_col=0)[clin["sample"]]
-    res = cox_univariate_batch(clin["time"], clin["event"], S.T, standardize=True)
+    res = cox_univariate_batch(S.T, time=clin["time"], event=clin["event"], standardize=True)
     got = res.to_frame().set_index("feature").loc[expected.index]
     assert got["converged"].all()
     # 1e-6 relative on HR, se, Wald p and concordance (the target of the issue). The coef
@@ -50,7 +50,11 @@ def test_gse3143_ptk2_mrna(reference_dir):
     row = expected[expected["gene_set"] == "PTK2"].iloc[0]
     X = pd.read_csv(d / "expression.tsv.gz", sep="\t", index_col=0)
     x = X.loc["PTK2", clin["sample"]].to_numpy()
-    got = cox_univariate_batch(clin["time"], clin["event"], x, standardize=True).to_frame().iloc[0]
+    got = (
+        cox_univariate_batch(x, time=clin["time"], event=clin["event"], standardize=True)
+        .to_frame()
+        .iloc[0]
+    )
     for ours, theirs in [
         ("hr", "hr_per_sd"),
         ("se", "se"),
@@ -68,7 +72,7 @@ def test_batch_equals_cox_ph_per_feature(ties):
     X[:, 1] = np.round(X[:, 1])  # tied covariate values
     t = np.ceil(rng.exponential(np.exp(-0.8 * X[:, 0])) * 5)  # tied times
     e = (rng.random(n) < 0.75).astype(int)
-    res = cox_univariate_batch(t, e, X, ties=ties, feature_names=list("abcdef"))
+    res = cox_univariate_batch(X, time=t, event=e, ties=ties, feature_names=list("abcdef"))
     df = pd.DataFrame(X, columns=list("abcdef")).assign(time=t, event=e)
     for j, name in enumerate("abcdef"):
         fit = cox_ph(df, covariates=[name], ties=ties)
@@ -114,7 +118,7 @@ def test_constant_and_monotone_features_are_flagged_not_fatal():
     X = np.column_stack([rng.normal(size=n), np.ones(n), -np.argsort(np.argsort(t))])
     # column 2 orders the times perfectly: monotone likelihood, coef -> +inf
     with pytest.warns(StatisticalWarning, match="did not converge"):
-        res = cox_univariate_batch(t, e, X)
+        res = cox_univariate_batch(X, time=t, event=e)
     assert res.converged.tolist() == [True, False, False]
     assert np.isnan(res.p_value[1:]).all()
     assert np.isfinite(res.p_value[0])
@@ -123,15 +127,15 @@ def test_constant_and_monotone_features_are_flagged_not_fatal():
 
 def test_bad_input_and_dataframe_names():
     X = pd.DataFrame({"g1": [3.0, 1, 2, 4], "g2": [0.2, 0.1, 0.5, 0.3]})
-    res = cox_univariate_batch([1, 2, 3, 4], [1, 0, 1, 1], X)
+    res = cox_univariate_batch(X, time=[1, 2, 3, 4], event=[1, 0, 1, 1])
     assert res.to_frame()["feature"].tolist() == ["g1", "g2"]
     with pytest.raises(DataValidationError, match=r"`time`\[1\] = -2.0 is negative"):
-        cox_univariate_batch([1, -2, 3, 4], [1, 0, 1, 1], X)
+        cox_univariate_batch(X, time=[1, -2, 3, 4], event=[1, 0, 1, 1])
     with pytest.raises(DataValidationError, match=r"`event`\[2\] = 2 is not 0/1"):
-        cox_univariate_batch([1, 2, 3, 4], [1, 0, 2, 1], X)
+        cox_univariate_batch(X, time=[1, 2, 3, 4], event=[1, 0, 2, 1])
     with pytest.raises(DataValidationError, match=r"`time`\[0\] is missing"):
-        cox_univariate_batch([np.nan, 2, 3, 4], [1, 0, 1, 1], X)
+        cox_univariate_batch(X, time=[np.nan, 2, 3, 4], event=[1, 0, 1, 1])
     with pytest.raises(DataValidationError, match=r"`X`\[1, 0\] is missing"):
-        cox_univariate_batch([1, 2, 3, 4], [1, 0, 1, 1], X.assign(g1=[1, np.nan, 3, 4]))
+        cox_univariate_batch(X.assign(g1=[1, np.nan, 3, 4]), time=[1, 2, 3, 4], event=[1, 0, 1, 1])
     with pytest.raises(DataValidationError, match="Transpose"):
-        cox_univariate_batch([1, 2, 3, 4], [1, 0, 1, 1], X.T)
+        cox_univariate_batch(X.T, time=[1, 2, 3, 4], event=[1, 0, 1, 1])

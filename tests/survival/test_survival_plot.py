@@ -57,7 +57,7 @@ def test_forest_plot_from_cox_batch_and_frame(rossi):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 20))
     t = rng.exponential(np.exp(-X[:, 0]))
-    ax = cox_univariate_batch(t, np.ones(60), X).plot(top=5)
+    ax = cox_univariate_batch(X, time=t, event=np.ones(60)).plot(top=5)
     assert len(ax.get_yticklabels()) == 5
     assert ax.get_yticklabels()[0].get_text() == "x0"  # smallest p drawn at the top
     frame = pd.DataFrame({"feature": ["a"], "hr": [2.0], "hr_lower": [1.0], "hr_upper": [4.0]})

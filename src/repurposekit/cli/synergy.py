@@ -29,7 +29,14 @@ blocks.csv  one row per block: block_id, drug1..K, <method> (mean synergy over c
             (Chou–Talalay: CI < 0.9 synergism, 0.9–1.1 additive, > 1.1 antagonism).
 cells.csv   one row per cell: doses (molar), inhibition_pct, <method>_ref, <method>_synergy,
             zip_fit; ci, dri_1, dri_2, ci_call, ci_grade for combination cells when 'ci' asked.
-errors.csv  blocks that could not be scored and why (the rest are still scored).
+musyc.csv   when 'musyc' was asked: one row per block with the MuSyC parameters and their
+            bootstrap percentile intervals (<name>_ci_low/_ci_high): E0..E3 on MuSyC's scale
+            (viability fraction, 1 = no effect; E = 1 - inhibition_pct/100), h1/h2, C1/C2 (molar),
+            alpha12/alpha21 (potency; > 1 synergy), beta (efficacy; > 0 synergy),
+            gamma12/gamma21 (cooperativity; fixed at 1 unless --musyc-gamma). blocks.csv then
+            also has musyc_alpha12, musyc_alpha21, musyc_beta (and musyc_gamma12/21).
+errors.csv  blocks that could not be scored and why (the rest are still scored); MuSyC
+            failures are listed with the error prefixed 'musyc:'.
 Drug 1 = drug_row, drug 2 = drug_col of the SynergyFinder table.
 """
 
@@ -39,7 +46,7 @@ def score(
     file: Path = typer.Argument(..., help="SynergyFinder long table or matrix-layout CSV."),
     out: Path = typer.Option(Path("rk-synergy"), "--out", help="Output folder."),
     methods: str = typer.Option(
-        "zip,bliss,hsa,loewe", help="Comma list of zip,bliss,hsa,loewe,ci."
+        "zip,bliss,hsa,loewe", help="Comma list of zip,bliss,hsa,loewe,ci,musyc."
     ),
     input_scale: str = typer.Option(
         None,
@@ -56,10 +63,16 @@ def score(
     ),
     chunk_size: int = typer.Option(500, help="Blocks per parallel task."),
     max_figures: int = typer.Option(6, help="Figures are drawn for the first N blocks."),
+    musyc_bootstrap: int = typer.Option(
+        100, "--musyc-bootstrap", help="MuSyC bootstrap refits per block for the CIs (0 = none)."
+    ),
+    musyc_gamma: bool = typer.Option(
+        False, "--musyc-gamma", help="Also fit MuSyC's cooperativity gamma (slower)."
+    ),
 ) -> None:
-    """Score drug combinations (Bliss, HSA, Loewe, ZIP; Chou–Talalay CI) and draw the figures.
+    """Score drug combinations (Bliss, HSA, Loewe, ZIP; Chou–Talalay CI; MuSyC) and draw the figures.
 
-    Example: rk synergy score combos.csv --methods zip,bliss,hsa,loewe,ci --out results
+    Example: rk synergy score combos.csv --methods zip,bliss,hsa,loewe,ci,musyc --out results
     """
     import matplotlib
 
@@ -73,10 +86,8 @@ def score(
     allowed = {"zip", "bliss", "hsa", "loewe", "ci", "musyc"}
     bad = [m for m in wanted if m not in allowed]
     if bad:
-        msg = f"--methods: unknown {bad}; choose from zip,bliss,hsa,loewe,ci."
+        msg = f"--methods: unknown {bad}; choose from zip,bliss,hsa,loewe,ci,musyc."
         raise DataValidationError(msg)
-    if "musyc" in wanted:
-        console.print("[yellow]musyc is not available in this version; skipped.[/]")
     ref_methods = [m for m in wanted if m in ("zip", "bliss", "hsa", "loewe")]
     data = read_synergy(file, input_scale=input_scale, default_unit=unit)
     out = ensure_out_dir(out)
@@ -121,10 +132,34 @@ def score(
             blocks = blocks.merge(med, on="block_id", how="left")
             blocks["ci_call"] = call_ci(blocks["ci_median"].to_numpy(dtype=float))
             blocks["ci_call"] = np.where(blocks["ci_median"].notna(), blocks["ci_call"], "n/a")
+    errors = res.errors
+    musyc_fits: dict = {}
+    if "musyc" in wanted:
+        musyc_table, musyc_fits, musyc_errors = _fit_musyc_blocks(
+            data, n_bootstrap=musyc_bootstrap, fit_gamma=musyc_gamma
+        )
+        musyc_note = [
+            "MuSyC (Meyer et al. 2019): E on the viability-fraction scale (1 = no effect), "
+            "E = 1 - inhibition_pct/100; C1, C2 molar; alpha12/alpha21 and gamma12/gamma21 > 1 "
+            "synergy; beta = (min(E1,E2) - E3)/(E0 - min(E1,E2)) > 0 synergy; intervals: "
+            f"{musyc_bootstrap} residual-bootstrap refits, 95 % percentile, seed 0"
+            + ("" if musyc_gamma else "; gamma fixed at 1 (use --musyc-gamma to fit it)")
+        ]
+        write_table(musyc_table, out / "musyc.csv", header=musyc_note)
+        if len(musyc_table) and len(blocks):
+            keep = ["alpha12", "alpha21", "beta"] + (["gamma12", "gamma21"] if musyc_gamma else [])
+            summary = musyc_table[["block_id", *keep]].rename(
+                columns={k: f"musyc_{k}" for k in keep}
+            )
+            blocks = blocks.merge(summary, on="block_id", how="left")
+        if len(musyc_errors):
+            import pandas as pd
+
+            errors = pd.concat([errors, musyc_errors], ignore_index=True)
     header = [CONVENTION]
     write_table(blocks, out / "blocks.csv", header=header)
     write_table(cells, out / "cells.csv", header=header)
-    write_table(res.errors, out / "errors.csv")
+    write_table(errors, out / "errors.csv")
     (out / "README.txt").write_text(
         _README.format(file=file, convention=CONVENTION), encoding="utf-8"
     )
@@ -140,10 +175,56 @@ def score(
             save_figure(
                 synergy_surface(res, block=b, method=m0).figure, out / f"block_{b}_{m0}_surface.png"
             )
+    from repurposekit.plot.synergy import musyc_fit_plot, musyc_parameter_plot
+
+    for b in list(musyc_fits)[:max_figures]:
+        fit = musyc_fits[b]
+        save_figure(musyc_fit_plot(fit).figure, out / f"block_{b}_musyc_fit.png")
+        save_figure(musyc_parameter_plot(fit).figure, out / f"block_{b}_musyc_parameters.png")
     console.print(
         f"scored {len(blocks)} block(s), {len(res.errors)} failed → {out}/blocks.csv, cells.csv"
-        + (f", errors.csv ({len(res.errors)})" if len(res.errors) else "")
+        + (f", errors.csv ({len(errors)})" if len(errors) else "")
+        + (f", musyc.csv ({len(musyc_fits)} fitted)" if "musyc" in wanted else "")
     )
+
+
+def _fit_musyc_blocks(data, *, n_bootstrap: int, fit_gamma: bool):
+    """Fit MuSyC to every 2-drug block; failures go to an errors table, not fatal."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from repurposekit._exceptions import ConvergenceWarning, DataValidationError
+    from repurposekit.cli._common import track
+    from repurposekit.synergy import fit_musyc
+
+    rng = np.random.default_rng(0)
+    rows, fits, errors = [], {}, []
+    three = "dose3_molar" in data.columns
+    groups = data.groupby("block_id", sort=False)
+    for block_id, block in track(groups, description="fitting MuSyC", total=groups.ngroups):
+        bid = block_id.item() if hasattr(block_id, "item") else block_id
+        if three and (block["dose3_molar"].fillna(0) > 0).any():
+            errors.append(
+                {"block_id": bid, "error": "musyc: MuSyC is fitted to 2-drug blocks only."}
+            )
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fit = fit_musyc(block, fit_gamma=fit_gamma, n_bootstrap=n_bootstrap, rng=rng)
+        except (DataValidationError, ValueError, np.linalg.LinAlgError) as exc:
+            errors.append({"block_id": bid, "error": f"musyc: {exc}"})
+            continue
+        fits[bid] = fit
+        row = fit.to_frame(layout="wide")
+        row.insert(0, "drug2", fit.drugs[1])
+        row.insert(0, "drug1", fit.drugs[0])
+        row.insert(0, "block_id", bid)
+        rows.append(row)
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["block_id"])
+    return table, fits, pd.DataFrame(errors, columns=["block_id", "error"])
 
 
 @app.command("ci")

@@ -31,13 +31,30 @@ def focus_score(plane: np.ndarray) -> float:
 
 
 def block_mean(image: np.ndarray, factor: int) -> np.ndarray:
-    """Downsample by an integer ``factor`` with block averaging (edges trimmed)."""
+    """Downsample by an integer ``factor`` with block averaging (edges trimmed), float32.
+
+    Sums strided row and column slices instead of reshaping to 4-D and averaging (≈ 10×
+    faster on a 2048² uint16 plane); integer planes are accumulated exactly in uint32/int64.
+    """
+    a = np.asarray(image)
     if factor <= 1:
-        return np.asarray(image, dtype=np.float32)
-    h, w = image.shape
-    hh, ww = h // factor, w // factor
-    a = np.asarray(image[: hh * factor, : ww * factor], dtype=np.float32)
-    return a.reshape(hh, factor, ww, factor).mean(axis=(1, 3))
+        return a.astype(np.float32, copy=False)
+    f = int(factor)
+    h, w = a.shape
+    hh, ww = h // f, w // f
+    if a.dtype.kind in "bu" and a.dtype.itemsize <= 2:
+        acc = np.uint32
+    elif a.dtype.kind in "biu":
+        acc = np.int64
+    else:
+        acc = np.float32
+    rows = a[0 : hh * f : f, : ww * f].astype(acc)
+    for i in range(1, f):
+        rows += a[i : hh * f : f, : ww * f]
+    out = rows[:, 0::f].copy()
+    for i in range(1, f):
+        out += rows[:, i::f]
+    return out.astype(np.float32) * np.float32(1.0 / (f * f))
 
 
 def working_factor(shape: tuple[int, ...], target: int) -> int:
@@ -117,12 +134,12 @@ def object_nearest_centre(mask: np.ndarray, *, min_size: int = 1) -> tuple[np.nd
         return np.zeros_like(mask, bool), lab
     sizes = np.bincount(lab.ravel(), minlength=n + 1)
     h, w = mask.shape
-    yy, xx = np.ogrid[0:h, 0:w]
-    dist = np.hypot(yy - (h - 1) / 2.0, xx - (w - 1) / 2.0)
     idx = np.arange(1, n + 1)
-    fg = lab > 0
+    ys, xs = np.nonzero(lab)
+    ids = lab[ys, xs]
+    dist = np.hypot(ys - (h - 1) / 2.0, xs - (w - 1) / 2.0)
     dmin_all = np.full(n + 1, np.inf)
-    np.minimum.at(dmin_all, lab[fg], np.broadcast_to(dist, lab.shape)[fg])
+    np.minimum.at(dmin_all, ids, dist)
     dmin = dmin_all[1:]
     score = dmin / np.sqrt(sizes[1:])
     score[sizes[1:] < min_size] = np.inf
@@ -134,6 +151,103 @@ def object_nearest_centre(mask: np.ndarray, *, min_size: int = 1) -> tuple[np.nd
     return main, lab
 
 
+# --------------------------------------------------------------------------- fast morphology
+# Binary morphology with a disk is a threshold of the Euclidean distance transform (EDT):
+# dilate(m, disk r) = {p : d(p, m) ≤ r}, erode(m, disk r) = {p : d(p, ¬m) > r}, with
+# disk r = {(y, x) : y² + x² ≤ r²} (skimage.morphology.disk). The EDT costs O(N) whatever
+# r; scipy's binary_erosion costs O(N·|disk|). Every operation works on the mask's bounding
+# box (plus a margin), so a spheroid in a large field is cheap. The results equal scipy's
+# binary_* with ``skimage.morphology.disk(r)`` exactly (tests/imaging/test_kernels.py).
+_SMALL_R = 2  # up to this radius scipy's direct dilation/erosion is faster than an EDT
+
+
+def _box(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """Bounding box of ``mask`` grown by ``margin`` px (clipped to the array), or None."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    h, w = mask.shape
+    return (
+        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + margin + 1, h)),
+        slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + margin + 1, w)),
+    )
+
+
+def dilate_disk(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary dilation with ``disk(radius)`` (pixels within ``radius`` of the mask)."""
+    mask = np.asarray(mask, bool)
+    r = int(radius)
+    if r < 1:
+        return mask.copy()
+    box = _box(mask, r + 1)
+    out = np.zeros_like(mask)
+    if box is None:
+        return out
+    sub = mask[box]
+    if r <= _SMALL_R:
+        out[box] = ndi.binary_dilation(sub, structure=morphology.disk(r))
+    else:
+        out[box] = ndi.distance_transform_edt(~sub) <= r
+    return out
+
+
+def erode_disk(mask: np.ndarray, radius: int, *, border_value: int = 0) -> np.ndarray:
+    """Binary erosion with ``disk(radius)``; outside the array counts as ``border_value``."""
+    mask = np.asarray(mask, bool)
+    r = int(radius)
+    if r < 1:
+        return mask.copy()
+    box = _box(mask, 1)
+    out = np.zeros_like(mask)
+    if box is None:
+        return out
+    sub = mask[box]
+    if r <= _SMALL_R:
+        out[box] = ndi.binary_erosion(
+            sub, structure=morphology.disk(r), border_value=border_value
+        )
+        return out
+    pad = 0 if border_value else 1  # a False ring stands for a False outside
+    s = np.pad(sub, pad) if pad else sub
+    if s.all():  # nothing to erode from (only possible with border_value=1)
+        out[box] = sub
+        return out
+    d = ndi.distance_transform_edt(s)
+    out[box] = (d[pad : pad + sub.shape[0], pad : pad + sub.shape[1]] if pad else d) > r
+    return out
+
+
+def open_disk(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary opening with ``disk(radius)`` (as ``scipy.ndimage.binary_opening``)."""
+    return dilate_disk(erode_disk(mask, radius), radius)
+
+
+def close_disk(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Binary closing with ``disk(radius)`` (as ``scipy.ndimage.binary_closing``: border 0)."""
+    return erode_disk(dilate_disk(mask, radius), radius)
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Fill holes (as ``scipy.ndimage.binary_fill_holes``): background not 4-connected to the
+    border of the mask's bounding box is foreground. Labelling replaces scipy's iterated
+    dilation (≈ 3× faster on 512²)."""
+    mask = np.asarray(mask, bool)
+    box = _box(mask, 1)
+    out = mask.copy()
+    if box is None:
+        return out
+    bg = ~mask[box]
+    lab, n = ndi.label(bg)
+    if n == 0:
+        return out
+    edge = np.zeros(n + 1, bool)
+    edge[lab[0]] = edge[lab[-1]] = edge[lab[:, 0]] = edge[lab[:, -1]] = True
+    edge[0] = True
+    out[box] = mask[box] | ~edge[lab]
+    return out
+
+
 def fill_and_smooth(mask: np.ndarray, radius: int, *, open_radius: int | None = None) -> np.ndarray:
     """Close gaps up to ``radius`` px, fill holes, then open with ``open_radius`` (default same)."""
     open_radius = radius if open_radius is None else open_radius
@@ -141,12 +255,12 @@ def fill_and_smooth(mask: np.ndarray, radius: int, *, open_radius: int | None = 
         pad = max(radius, open_radius) + 1
         m = np.pad(mask, pad)
         if radius > 0:
-            m = ndi.binary_closing(m, structure=morphology.disk(radius))
-        m = ndi.binary_fill_holes(m)
+            m = close_disk(m, radius)
+        m = fill_holes(m)
         if open_radius > 0:
-            m = ndi.binary_opening(m, structure=morphology.disk(open_radius))
+            m = open_disk(m, open_radius)
         return m[pad:-pad, pad:-pad]
-    return ndi.binary_fill_holes(mask)
+    return fill_holes(mask)
 
 
 def upsample_mask(mask: np.ndarray, shape: tuple[int, int], factor: int) -> np.ndarray:
@@ -215,15 +329,15 @@ def segment_brightfield(
     textured = tex > t_tex
     # a dark object's own edge is "textured" within half a window of it: ignore texture there,
     # the dark outline (half contrast) is better
-    solid_dark = ndi.binary_opening(dark, structure=morphology.disk(max(2, texture_px // 2)))
-    near_dark = ndi.binary_dilation(solid_dark, structure=morphology.disk(texture_px // 2 + 2))
+    solid_dark = open_disk(dark, max(2, texture_px // 2))
+    near_dark = dilate_disk(solid_dark, texture_px // 2 + 2)
     fg = (textured & ~near_dark) | dark
     fg = morphology.remove_small_objects(fg, max_size=max(1, min_size_px // 10))
     filled = fill_and_smooth(fg, close_px, open_radius=1)
     # the texture window spreads the textured mask outwards by half a window plus the edge blur
     # (≈ 1 px): shrink by that much; dark pixels keep their own (half-contrast) outline
     shrink = texture_px // 2
-    eroded = ndi.binary_erosion(filled, structure=morphology.disk(shrink), border_value=1)
+    eroded = erode_disk(filled, shrink, border_value=1)
     filled = eroded | (filled & dark)
     main, others = object_nearest_centre(filled, min_size=min_size_px)
     # core: half-way between the halo level and the darkest level, on a smoothed image
@@ -238,7 +352,7 @@ def segment_brightfield(
             cand = (sm <= t) & main
             cand = fill_and_smooth(cand, max(1, close_px // 2))
             core, _ = object_nearest_centre(cand, min_size=max(1, min_size_px // 4))
-            core = ndi.binary_fill_holes(core) & main
+            core = fill_holes(core) & main
     return {
         "total": main,
         "core": core,
@@ -307,17 +421,15 @@ def segment_fluorescence(
     main_env, others = object_nearest_centre(env, min_size=max(1, min_size_px // factor**2))
     core = np.zeros_like(main_env)
     if main_env.any():
-        solid = ndi.binary_fill_holes(ndi.binary_closing(small, structure=morphology.disk(1)))
-        solid = ndi.binary_opening(
-            solid & main_env, structure=morphology.disk(max(1, round(core_px / factor)))
-        )
+        solid = fill_holes(close_disk(small, 1))
+        solid = open_disk(solid & main_env, max(1, round(core_px / factor)))
         core, _ = object_nearest_centre(solid, min_size=max(1, min_size_px // (4 * factor**2)))
-        core = ndi.binary_fill_holes(core)
+        core = fill_holes(core)
     shape = cells.shape
     return {
         "total": cells,
         "envelope": repeat_up(main_env, factor, shape),
-        "core": repeat_up(core, factor, shape) & ndi.binary_fill_holes(cells),
+        "core": repeat_up(core, factor, shape) & fill_holes(cells),
         "others": repeat_up(others > 0, factor, shape),
         "foreground": cells,
         "threshold": float(t),
@@ -343,11 +455,16 @@ def outer_contour(mask: np.ndarray) -> np.ndarray:
     outline follows the object rather than the pixel staircase (whose length over-estimates
     a disk's perimeter by ≈ 8 %).
     """
-    if not mask.any():
+    box = _box(np.asarray(mask, bool), 5)
+    if box is None:
         return np.empty((0, 2))
-    padded = ndi.gaussian_filter(np.pad(mask.astype(np.float32), 3), 1.0)[2:-2, 2:-2]
+    sub = mask[box].astype(np.float32)
+    # within the bounding box + 5 px the result equals that of the whole mask (the σ = 1
+    # kernel reaches 4 px)
+    padded = ndi.gaussian_filter(np.pad(sub, 3), 1.0)[2:-2, 2:-2]
     contours = measure.find_contours(padded, 0.5)
-    return max(contours, key=len) - 1.0
+    offset = np.array([box[0].start, box[1].start], dtype=float)
+    return max(contours, key=len) - 1.0 + offset
 
 
 def feret_diameters(points: np.ndarray) -> tuple[float, float]:
@@ -399,7 +516,7 @@ def strand_count(total: np.ndarray, *, radius_px: int, min_area_px: int) -> int:
         return 0
     pad = radius_px + 1
     m = np.pad(total, pad)
-    opened = ndi.binary_opening(m, structure=morphology.disk(radius_px))
+    opened = open_disk(m, radius_px)
     resid = (m & ~opened)[pad:-pad, pad:-pad]
     lab, n = ndi.label(resid, structure=np.ones((3, 3)))
     if n == 0:

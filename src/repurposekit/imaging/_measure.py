@@ -82,8 +82,8 @@ class SpheroidMeasurements:
         return areas_bar(self, ax=ax)
 
 
-def _perimeter(mask: np.ndarray) -> float:
-    c = K.outer_contour(mask)
+def _perimeter(c: np.ndarray) -> float:
+    """Length of a closed outline (px)."""
     if len(c) < 2:
         return 0.0
     d = np.diff(np.vstack([c, c[:1]]), axis=0)
@@ -169,7 +169,7 @@ def measure_spheroid(
     else:
         outline = masks.outline("total")
         area_obj_px = float(shape_mask.sum()) * s * s
-        perim_px = _perimeter(shape_mask) * s
+        perim_px = _perimeter(outline)  # the outline is in full-resolution px already
         row["perimeter_um"] = perim_px * um
         row["circularity"] = (
             min(1.0, 4 * np.pi * area_obj_px / perim_px**2) if perim_px > 0 else np.nan

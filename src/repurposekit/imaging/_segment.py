@@ -74,11 +74,15 @@ class SpheroidMasks:
 
     def outline(self, which: str = "total") -> np.ndarray:
         """Sub-pixel outline ((N, 2) row/col) in full-resolution pixel coordinates."""
-        mask = {"total": self.outline_mask, "core": self.core}[which]
-        c = K.outer_contour(mask)
-        if self.scale > 1 and len(c):
-            c = c * self.scale + (self.scale - 1) / 2.0
-        return c
+        cache = self.__dict__.setdefault("_outlines", {})  # masks are immutable: trace once
+        if which not in cache:
+            mask = {"total": self.outline_mask, "core": self.core}[which]
+            c = K.outer_contour(mask)
+            if self.scale > 1 and len(c):
+                c = c * self.scale + (self.scale - 1) / 2.0
+            c.setflags(write=False)
+            cache[which] = c
+        return cache[which]
 
 
 @runtime_checkable

@@ -155,7 +155,7 @@ def _batch_cox(
     """Cox fits of every column via the shared batched kernel (Efron ties)."""
     from repurposekit.survival import cox_univariate_batch
 
-    res = cox_univariate_batch(t, e, x, feature_names=names, standardize=False)
+    res = cox_univariate_batch(x, time=t, event=e, feature_names=names, standardize=False)
     return {
         "coef": np.asarray(res.coef, float),
         "se": np.asarray(res.se, float),

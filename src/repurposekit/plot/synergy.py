@@ -1,5 +1,5 @@
 """Figures of the synergy stage: dose-response matrix, synergy heatmap/contour and 3D surface,
-Fa–CI plot, isobolograms and DRI plot."""
+Fa–CI plot, isobolograms, DRI plot, and the MuSyC fit (surface slices, interaction parameters)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ __all__ = [
     "dri_plot",
     "fa_ci_plot",
     "isobologram",
+    "musyc_fit_plot",
+    "musyc_parameter_plot",
     "synergy_heatmap",
     "synergy_surface",
 ]
@@ -218,4 +220,136 @@ def dri_plot(result: Any, *, agent: str | None = None, ax: Axes | None = None) -
     ax.set_ylabel("Dose-reduction index (DRI)")
     ax.set_title(f"DRI: {agent}")
     ax.legend(fontsize=8)
+    return tidy_axes(ax)
+
+
+def _log_positions(doses: np.ndarray) -> tuple[np.ndarray, float]:
+    """log10 dose, with dose 0 drawn one decade below the lowest non-zero dose."""
+    pos = doses[doses > 0]
+    zero_at = float(np.log10(pos.min())) - 1.0 if pos.size else 0.0
+    with np.errstate(divide="ignore"):
+        x = np.where(doses > 0, np.log10(np.where(doses > 0, doses, 1.0)), zero_at)
+    return x, zero_at
+
+
+def musyc_fit_plot(fit: Any, *, ax: Axes | None = None, cmap: str = "viridis") -> Axes:
+    """Fitted MuSyC surface against the observations, as slices along drug 1.
+
+    One colour per tested dose of drug 2: points are the observed effects (replicate means,
+    bars = range), lines the fitted surface ``E(d1, d2)``. Dose 0 of drug 1 is drawn one
+    decade below its lowest dose (axis break marked). E is on MuSyC's viability-fraction scale.
+    """
+    import matplotlib as mpl
+
+    ax = get_ax(ax, figsize=(6.0, 4.2))
+    data = fit.data
+    d1_levels = np.sort(data["dose1_molar"].unique())
+    d2_levels = np.sort(data["dose2_molar"].unique())
+    pos = d1_levels[d1_levels > 0]
+    _, zero_at = _log_positions(d1_levels)
+    grid = np.logspace(np.log10(pos.min()) - 0.3, np.log10(pos.max()) + 0.3, 200)
+    colours = mpl.colormaps[cmap](np.linspace(0.0, 0.9, len(d2_levels)))
+    for d2, col in zip(d2_levels, colours, strict=True):
+        sub = data[data["dose2_molar"] == d2]
+        agg = sub.groupby("dose1_molar")["E_observed"].agg(["mean", "min", "max"])
+        x, _ = _log_positions(agg.index.to_numpy(float))
+        ax.errorbar(
+            x,
+            agg["mean"],
+            yerr=[agg["mean"] - agg["min"], agg["max"] - agg["mean"]],
+            fmt="o",
+            ms=4,
+            color=col,
+            elinewidth=0.8,
+            capsize=0,
+            zorder=3,
+        )
+        label = "0" if d2 == 0 else format_concentration(d2)
+        ax.plot(np.log10(grid), fit.predict(grid, d2), color=col, lw=1.4, label=label)
+        ax.plot([zero_at], fit.predict(0.0, d2), marker="_", ms=12, mew=1.4, color=col)
+    ticks = [zero_at, *np.log10(pos)]
+    ax.set_xticks(ticks, ["0", *(format_concentration(d) for d in pos)], fontsize=7)
+    brk = zero_at + 0.5
+    ax.axvline(brk, color="0.6", lw=0.8, ls=(0, (2, 2)))
+    ax.set_xlabel(f"{fit.drugs[0]} dose")
+    ax.set_ylabel("effect E (viability fraction)")
+    ax.legend(
+        title=f"{fit.drugs[1]} dose",
+        fontsize=7,
+        title_fontsize=7,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
+    p = fit.params
+    lines = [
+        f"α12 = {p['alpha12']:.3g}, α21 = {p['alpha21']:.3g}",
+        f"β = {fit.beta:.3g}",
+    ]
+    if fit.fit_gamma:
+        lines.append(f"γ12 = {p['gamma12']:.3g}, γ21 = {p['gamma21']:.3g}")
+    lines.append(f"R² = {fit.r_squared:.3f}")
+    ax.text(
+        0.98,
+        0.97,
+        "\n".join(lines),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=8,
+        bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9},
+    )
+    ax.set_title(
+        f"MuSyC fit: {fit.drugs[0]} + {fit.drugs[1]}\n(points observed, lines and dashes at 0 fitted)"
+    )
+    return tidy_axes(ax)
+
+
+def musyc_parameter_plot(fit: Any, *, ax: Axes | None = None) -> Axes:
+    """Synergy parameters of a MuSyC fit with their bootstrap intervals (forest plot).
+
+    Potency and cooperativity are shown as ``log10(alpha)``, ``log10(gamma)`` and efficacy as
+    ``beta``, so 0 means no interaction for every row; right of 0 is synergy.
+    """
+    ax = get_ax(ax, figsize=(5.6, 3.4))
+    a, b = fit.drugs
+    rows = [("alpha12", f"potency log10 α12\n({a} on {b})", True)]
+    rows.append(("alpha21", f"potency log10 α21\n({b} on {a})", True))
+    rows.append(("beta", "efficacy β", False))
+    if fit.fit_gamma:
+        rows.append(("gamma12", f"cooperativity log10 γ12\n({a} on {b})", True))
+        rows.append(("gamma21", f"cooperativity log10 γ21\n({b} on {a})", True))
+    est = {**fit.params, "beta": fit.beta}
+    cols = palette(3)
+    for i, (name, _label, logged) in enumerate(rows):
+        y = len(rows) - 1 - i
+        v = est[name]
+        t = np.log10 if logged else (lambda z: z)
+        xv = float(t(v)) if (not logged or v > 0) else np.nan
+        col = cols[1] if xv >= 0 else cols[2]
+        if fit.ci is not None:
+            lo, hi = fit.ci[name]
+            if not logged or (lo > 0 and hi > 0):
+                ax.plot([t(lo), t(hi)], [y, y], color=col, lw=2.2, solid_capstyle="butt")
+        ax.plot([xv], [y], "o", color=col, ms=7, zorder=3)
+        text = f"{name.replace('alpha', 'α').replace('gamma', 'γ').replace('beta', 'β')} = {v:.3g}"
+        if fit.ci is not None:
+            text += f" [{fit.ci[name][0]:.3g}, {fit.ci[name][1]:.3g}]"
+        ax.text(
+            xv,
+            y + 0.18,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
+            zorder=4,
+        )
+    ax.axvline(0.0, color="0.4", lw=0.8, ls="--")
+    ax.set_yticks(range(len(rows)), [r[1] for r in reversed(rows)], fontsize=8)
+    ax.set_ylim(-0.6, len(rows) - 0.3)
+    lim = max(0.5, *(abs(x) for x in ax.get_xlim()))
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel("← antagonism    interaction (0 = none)    synergy →")
+    level = f"{100 * fit.confidence_level:g} % bootstrap CI" if fit.ci is not None else "no CI"
+    ax.set_title(f"MuSyC synergy: {fit.drugs[0]} + {fit.drugs[1]} ({level})")
     return tidy_axes(ax)

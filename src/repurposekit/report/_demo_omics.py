@@ -190,7 +190,7 @@ def build(out: Path) -> Section:
         caption="Sanity check: the oestrogen-response set is enriched at the top of the ER-high ranking.",
     )
 
-    cna_seg = pd.read_csv(datasets.path("omics", "acc_simulated_segments.seg"), sep="\t")
+    cna_seg = pd.read_csv(datasets.path("omics", "acc_simulated_segments.tsv"), sep="\t")
     bio = pd.read_csv(datasets.path("omics", "acc_simulated_biomarkers.tsv"), sep="\t").set_index(
         "patient"
     )

@@ -14,7 +14,7 @@ pairwise_logrank(data, *, time=..., event=..., group=..., rho=0, method="holm", 
     -> PairwiseLogRankResult
 cox_ph(data, *, time, event, covariates, ties="efron", strata=None, reference=None, firth=False,
     confidence_level=0.95) -> CoxResult
-cox_univariate_batch(time, event, X, *, ties="efron", ...) -> CoxBatchResult   (numpy kernel)
+cox_univariate_batch(X, /, *, time, event, ties="efron", ...) -> CoxBatchResult   (numpy kernel)
 """
 
 from repurposekit.survival._cox import CoxBatchResult, CoxResult, cox_ph, cox_univariate_batch

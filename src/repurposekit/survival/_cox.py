@@ -551,10 +551,11 @@ def _profile_ci(
 
 
 def cox_univariate_batch(
+    X: Any,
+    /,
+    *,
     time: Any,
     event: Any,
-    X: Any,
-    *,
     ties: str = "efron",
     feature_names: Sequence[str] | None = None,
     standardize: bool = False,
@@ -616,7 +617,7 @@ def cox_univariate_batch(
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(50, 3))
     >>> t = rng.exponential(np.exp(-X[:, 0]))
-    >>> res = cox_univariate_batch(t, np.ones(50), X)
+    >>> res = cox_univariate_batch(X, time=t, event=np.ones(50))
     >>> res.to_frame().shape
     (3, 9)
     """

@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from repurposekit.synergy._ll4 import fit_ll4, ll4, ll4_inverse
+from repurposekit.synergy._ll4 import fit_ll4, ll4
 
 __all__ = [
     "bliss",
     "block_summary",
+    "fit_curves",
     "hsa",
     "loewe",
     "n_present",
     "relative_inhibition",
+    "sf_dose_for_response",
     "single_fits",
     "single_responses",
+    "zip_curves",
     "zip_scores",
 ]
 
@@ -83,12 +86,35 @@ def hsa(resp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _finish(resp, ref)
 
 
+def fit_curves(
+    x: np.ndarray, y: np.ndarray, c_fixed: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """drc LL.4 fits of many curves in one batch, as SynergyFinder's ``FitDoseResponse``.
+
+    ``x``/``y`` have shape (n_curves, n_points) (NaN-padded rows are masked); ``c_fixed``
+    (n_curves,) fixes drc's ``c`` (the zero-dose side of a rising curve) where finite.
+    A curve whose responses are all equal gets 1e-10 added to its last response, as
+    SynergyFinder does so that drc can fit it.
+    """
+    fixed = None if c_fixed is None else {"c": c_fixed}
+    return fit_ll4(x, _jitter_flat(y), fixed=fixed)
+
+
 def single_fits(resp: np.ndarray, doses: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
-    """drc LL.4 fit of each drug's monotherapy edge (zero dose included, as SynergyFinder)."""
-    fits = []
-    for s, x in zip(single_responses(resp), doses, strict=False):
-        fits.append(fit_ll4(x, _jitter_flat(s)))
-    return fits
+    """drc LL.4 fit of each drug's monotherapy edge (zero dose included, as SynergyFinder).
+
+    All drugs of all blocks are fitted in one batch call (rows NaN-padded to a common length).
+    """
+    singles = single_responses(resp)
+    B = resp.shape[0]
+    width = max(s.shape[1] for s in singles)
+    x = np.ones((len(singles) * B, width))
+    y = np.full((len(singles) * B, width), np.nan)
+    for k, (s, d) in enumerate(zip(singles, doses, strict=True)):
+        x[k * B : (k + 1) * B, : s.shape[1]] = d
+        y[k * B : (k + 1) * B, : s.shape[1]] = s
+    f = fit_curves(x, y)
+    return [{n: f[n][k * B : (k + 1) * B] for n in "bcde"} for k in range(len(singles))]
 
 
 def _jitter_flat(y: np.ndarray) -> np.ndarray:
@@ -97,12 +123,39 @@ def _jitter_flat(y: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         flat = np.nanmax(y, axis=1) == np.nanmin(y, axis=1)
     if flat.any():
-        y[flat, -1] += 1e-10
+        last = y.shape[1] - 1 - np.argmax(np.isfinite(y[:, ::-1]), axis=1)
+        rows = np.flatnonzero(flat)
+        y[rows, last[rows]] += 1e-10
     return y
 
 
 def _predict(fit: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     return ll4(x, fit["b"][:, None], fit["c"][:, None], fit["d"][:, None], fit["e"][:, None])
+
+
+def zip_curves(resp: np.ndarray, doses: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """The row/column curves ZIP needs: one per drug and per fixed dose of its partners.
+
+    For drug ``k`` and each combination of the partners' doses with at least one partner
+    present, the curve runs over all of drug ``k``'s doses, zero (its surrogate dose)
+    included, with ``c`` fixed at the observed response where drug ``k`` is absent
+    (SynergyFinder: ``FitDoseResponse(x, Emin = baseline, Emax = NA)``).
+    Returns, per drug, ``x, y, c, use`` (rows of the moved-axis array) for :func:`zip_scores`.
+    """
+    K = resp.ndim - 1
+    B = resp.shape[0]
+    out = []
+    for k in range(K):
+        moved = np.moveaxis(resp, k + 1, -1)  # (B, others..., n_k)
+        n_k = moved.shape[-1]
+        other_shape = moved.shape[1:-1]
+        y = moved.reshape(-1, n_k)
+        m = int(np.prod(other_shape))
+        x = np.broadcast_to(doses[k][:, None, :], (B, m, n_k)).reshape(-1, n_k)
+        some_partner = (n_present(other_shape) >= 1).reshape(-1)
+        use = np.broadcast_to(some_partner, (B, m)).reshape(-1)
+        out.append({"x": x, "y": y, "c": y[:, 0], "use": use, "shape": moved.shape})
+    return out
 
 
 def zip_scores(
@@ -112,14 +165,16 @@ def zip_scores(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ZIP (SynergyFinder 3): fitted surface, reference and delta score.
 
-    Reference: Bliss combination of the fitted monotherapy curves. Fitted surface: for each
-    drug ``k`` and each fixed combination of the partners, an LL.4 over drug ``k``'s non-zero
-    doses with the lower asymptote ``c`` fixed at the observed response without drug ``k``
-    (``d``, ``b``, ``e`` free); the fitted surface is the mean of these fits over the drugs
-    present in the cell. Returns ``(zip_fit, zip_ref, zip_synergy)``.
+    Reference: Bliss combination of the fitted monotherapy curves, evaluated at every
+    drug's dose (an absent drug at its zero-dose surrogate, as SynergyFinder predicts it).
+    Fitted surface: for each drug ``k`` and each fixed combination of the partners, an LL.4
+    over all of drug ``k``'s doses (zero included) with ``c`` fixed at the observed response
+    without drug ``k`` (``d``, ``b``, ``e`` free); the fitted surface at a cell is the mean of
+    the K directional fits through it. Cells with at most one drug present get fit =
+    reference = observed and score 0. All curves of all blocks are fitted in one batch.
+    Returns ``(zip_fit, zip_ref, zip_synergy)``.
     """
     K = resp.ndim - 1
-    B = resp.shape[0]
     if fits is None:
         fits = single_fits(resp, doses)
     prod = np.ones_like(resp)
@@ -127,41 +182,67 @@ def zip_scores(
         pred = _predict(fits[k], doses[k])
         prod = prod * (1.0 - _expand(pred, K, k) / 100.0)
     ref = 100.0 * (1.0 - prod)
+    curves = zip_curves(resp, doses)
+    # one padded batch for every direction
+    width = max(c["y"].shape[1] for c in curves)
+    xs, ys, cs, counts = [], [], [], []
+    for c in curves:
+        u = c["use"] & (c["y"].shape[1] > 2)
+        n_use = int(u.sum())
+        x = np.ones((n_use, width))
+        y = np.full((n_use, width), np.nan)
+        x[:, : c["x"].shape[1]] = c["x"][u]
+        y[:, : c["y"].shape[1]] = c["y"][u]
+        xs.append(x)
+        ys.append(y)
+        cs.append(c["c"][u])
+        counts.append(n_use)
+    f = fit_curves(np.vstack(xs), np.vstack(ys), np.concatenate(cs)) if sum(counts) else None
     total = np.zeros_like(resp)
     count = np.zeros(resp.shape, dtype=int)
-    for k in range(K):
-        moved = np.moveaxis(resp, k + 1, -1)  # (B, others..., n_k)
-        n_k = moved.shape[-1]
-        other_shape = moved.shape[1:-1]
-        y = moved[..., 1:].reshape(-1, n_k - 1)
-        cfix = moved[..., 0].reshape(-1)
-        x = np.broadcast_to(doses[k][:, None, 1:], (B, int(np.prod(other_shape)), n_k - 1)).reshape(
-            -1, n_k - 1
-        )
-        # only curves whose partners are all present are needed (combination cells)
-        others_present = n_present(other_shape) == len(other_shape)
-        use = np.broadcast_to(others_present.reshape(1, -1), (B, others_present.size)).reshape(-1)
-        fitted = np.full_like(y, np.nan)
-        if n_k - 1 == 1:
-            fitted[use] = y[use] - 1e-10
-        elif use.any():
-            f = fit_ll4(x[use], _jitter_flat(y[use]), fixed={"c": cfix[use]})
-            pred = ll4(x[use], f["b"][:, None], f["c"][:, None], f["d"][:, None], f["e"][:, None])
-            bad = ~np.isfinite(pred).all(axis=1)
-            pred[bad] = y[use][bad]
-            fitted[use] = pred
-        full = np.full(moved.shape, np.nan)
-        full[..., 1:] = fitted.reshape((*moved.shape[:-1], n_k - 1))
-        full = np.moveaxis(full, -1, k + 1)
+    start = 0
+    for k, c in enumerate(curves):
+        n_k = c["y"].shape[1]
+        fitted = np.full_like(c["y"], np.nan)
+        if n_k == 2:
+            # zero dose + one dose: the curve passes through both points
+            fitted[c["use"]] = c["y"][c["use"]]
+        elif counts[k]:
+            sl = slice(start, start + counts[k])
+            pred = ll4(
+                c["x"][c["use"]],
+                f["b"][sl, None],
+                f["c"][sl, None],
+                f["d"][sl, None],
+                f["e"][sl, None],
+            )
+            bad = ~np.isfinite(pred)
+            pred[bad] = c["y"][c["use"]][bad]
+            fitted[c["use"]] = pred
+        start += counts[k]
+        full = np.moveaxis(fitted.reshape(c["shape"]), -1, k + 1)
         ok = np.isfinite(full)
         total += np.where(ok, full, 0.0)
         count += ok
-    combo = n_present(resp.shape[1:]) == K
+    several = n_present(resp.shape[1:]) >= 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        fitted_surface = np.where(combo, total / np.where(count > 0, count, 1), resp)
-    fitted_surface = np.where(combo & (count == 0), np.nan, fitted_surface)
-    ref = np.where(combo, ref, resp)
-    return fitted_surface, ref, np.where(combo, fitted_surface - ref, 0.0)
+        surface = np.where(count > 0, total / np.where(count > 0, count, 1), np.nan)
+    surface = np.where(several, surface, resp)
+    ref = np.where(several, ref, resp)
+    return surface, ref, np.where(several, surface - ref, 0.0)
+
+
+def sf_dose_for_response(y, b, c, d, e) -> np.ndarray:
+    """Dose of an LL.4 curve giving response ``y``, with SynergyFinder's out-of-range rule.
+
+    ``e ((y - d) / (c - y))^(1/b)``; where that is undefined (``y`` outside the curve's range)
+    the dose is ``inf`` when ``y`` exceeds both asymptotes and 0 otherwise
+    (SynergyFinder's ``.SolveExpDoesLL4``).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = (y - d) / (c - y)
+        x = e * np.power(ratio, 1.0 / b)
+    return np.where(np.isnan(x), np.where(y > np.maximum(c, d), np.inf, 0.0), x)
 
 
 def loewe(
@@ -169,75 +250,94 @@ def loewe(
     doses: list[np.ndarray],
     fits: list[dict[str, np.ndarray]] | None = None,
     *,
-    n_grid: int = 64,
-    n_bisect: int = 60,
+    n_steps: int = 100,
+    exact: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Loewe additivity reference (solve Σ_k x_k / D_k(y) = 1) and synergy.
+    """Loewe additivity reference and synergy, as SynergyFinder 3 computes them.
 
-    ``D_k(y)`` is the inverse of drug k's fitted LL.4 curve. The root is searched on the
-    range where every ``D_k`` is defined (a scan then bisection, the root nearest the lower
-    end as SynergyFinder's Newton start ``max(c_k) + 1`` finds it). Where no root exists,
-    SynergyFinder's fallback is used: the largest of the monotherapy curves evaluated at the
-    summed dose. The reference is capped at 100.
+    ``doses`` are the raw doses (0 for an absent drug); ``fits`` the monotherapy LL.4 fits
+    (same dose unit). For a cell with at least two drugs present and observed response
+    ``y``:
+
+    * if no drug alone can reach ``y`` (``y`` above both asymptotes of every drug), the
+      reference is the largest monotherapy curve evaluated at the summed dose;
+    * otherwise the reference is the point of a grid of ``n_steps`` responses, evenly spaced
+      from the lowest to the highest asymptote of all drugs, that minimises
+      ``|Σ_k x_k / D_k(y) − 1|`` (first minimum; ``D_k`` the inverse of drug k's curve with
+      the out-of-range rule of :func:`sf_dose_for_response`).
+
+    The grid search is SynergyFinder's ``.SolveLoewe``: its value solves the Loewe equation
+    only to the grid resolution (1/99 of the response range), and is kept as it is for
+    parity. With ``exact=True`` the grid minimum is refined by bisection on the bracket of
+    its two neighbours wherever ``Σ_k x_k / D_k(y) − 1`` changes sign there, so the
+    reference solves the Loewe equation (a drug combined with itself then scores 0).
+    Cells with at most one drug present get reference = observed.
     """
     K = resp.ndim - 1
     B = resp.shape[0]
     if fits is None:
-        fits = single_fits(resp, doses)
+        msg = "loewe needs the monotherapy fits (in the same dose unit as doses)"
+        raise ValueError(msg)
     grids = np.meshgrid(*[np.arange(n) for n in resp.shape[1:]], indexing="ij")
-    cells = int(np.prod(resp.shape[1:]))
-    xs = []
-    for k in range(K):
-        idx = grids[k].reshape(-1)
-        xs.append(doses[k][:, idx])  # (B, cells)
+    xs = [doses[k][:, grids[k].reshape(-1)] for k in range(K)]  # (B, cells)
+    y = resp.reshape(B, -1)
     par = [{n: fits[k][n][:, None] for n in "bcde"} for k in range(K)]
-    lo = np.max([np.minimum(p["c"], p["d"]) for p in par], axis=0)  # (B,1)
-    hi = np.min([np.maximum(p["c"], p["d"]) for p in par], axis=0)
-    valid = (hi > lo) & np.isfinite(lo) & np.isfinite(hi)
-
-    def g(yv: np.ndarray) -> np.ndarray:
-        tot = np.zeros(np.broadcast_shapes(yv.shape, (B, cells)))
+    xcap = [sf_dose_for_response(y, **par[k]) for k in range(K)]
+    unreachable = np.all([~np.isfinite(v) for v in xcap], axis=0)
+    lo = np.min([np.minimum(p["c"], p["d"]) for p in par], axis=0)  # (B, 1)
+    hi = np.max([np.maximum(p["c"], p["d"]) for p in par], axis=0)
+    steps = np.arange(n_steps) / (n_steps - 1)
+    y_test = lo + (hi - lo) * steps[None, :]  # (B, n_steps)
+    y_test[:, -1] = hi[:, 0]
+    total = np.zeros((B, y.shape[1], n_steps))
+    with np.errstate(divide="ignore", invalid="ignore"):
         for k in range(K):
-            p = par[k]
-            dk = ll4_inverse(yv, p["b"], p["c"], p["d"], p["e"])
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                tot = tot + xs[k] / dk
+            dk = sf_dose_for_response(y_test, **par[k])  # (B, n_steps)
+            total += xs[k][:, :, None] / dk[:, None, :]
+        dist = np.abs(total - 1.0)
+    # first minimum, NaN distances ignored (R: which(dist == min(dist, na.rm = TRUE))[1])
+    filled = np.where(np.isnan(dist), np.inf, dist)
+    best = np.argmin(filled, axis=2)
+    is_inf = dist == np.inf
+    only_inf = np.isinf(np.min(filled, axis=2)) & is_inf.any(axis=2)
+    best = np.where(only_inf, np.argmax(is_inf, axis=2), best)
+    all_nan = np.isnan(dist).all(axis=2)
+    grid_ref = np.take_along_axis(y_test[:, None, :], best[:, :, None], axis=2)[:, :, 0]
+    grid_ref = np.where(all_nan, np.nan, grid_ref)
+    if exact:
+        grid_ref = _refine_loewe(grid_ref, best, y_test, xs, par, n_steps)
+    xsum = sum(xs)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        fallback = np.max([ll4(xsum, p["b"], p["c"], p["d"], p["e"]) for p in par], axis=0)
+    ref = np.where(unreachable, fallback, grid_ref).reshape(resp.shape)
+    return _finish(resp, ref)
+
+
+def _refine_loewe(grid_ref, best, y_test, xs, par, n_steps, n_bisect: int = 60):
+    """Bisection of ``Σ x_k / D_k(y) − 1`` on ``[y_(best−1), y_(best+1)]`` where it brackets."""
+    K = len(xs)
+
+    def g(yv):
+        tot = np.zeros_like(yv)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for k in range(K):
+                tot = tot + xs[k] / sf_dose_for_response(yv, **par[k])
         return tot - 1.0
 
-    # scan in a logistic coordinate so both ends of (lo, hi) are explored finely
-    t = np.linspace(-12, 12, n_grid)
-    frac = 1.0 / (1.0 + np.exp(-t))
-    yl = np.zeros((B, cells))
-    yh = np.zeros((B, cells))
-    found = np.zeros((B, cells), dtype=bool)
-    prev_y = None
-    prev_g = None
-    for fr in frac:
-        yv = np.broadcast_to(lo + (hi - lo) * fr, (B, cells))
-        gv = g(yv)
-        if prev_g is not None:
-            change = (
-                (~found) & np.isfinite(gv) & np.isfinite(prev_g) & (np.sign(gv) != np.sign(prev_g))
-            )
-            yl = np.where(change, prev_y, yl)
-            yh = np.where(change, yv, yh)
-            found |= change
-        prev_y, prev_g = yv, gv
-    found &= valid
-    gl = g(yl)
+    lo_i = np.clip(best - 1, 0, n_steps - 1)
+    hi_i = np.clip(best + 1, 0, n_steps - 1)
+    a = np.take_along_axis(y_test, lo_i, axis=1)
+    b = np.take_along_axis(y_test, hi_i, axis=1)
+    ga, gb = g(a), g(b)
+    ok = np.isfinite(ga) & np.isfinite(gb) & (np.sign(ga) != np.sign(gb))
     for _ in range(n_bisect):
-        mid = 0.5 * (yl + yh)
+        mid = 0.5 * (a + b)
         gm = g(mid)
-        same = np.sign(gm) == np.sign(gl)
-        yl = np.where(same, mid, yl)
-        gl = np.where(same, gm, gl)
-        yh = np.where(same, yh, mid)
-    root = 0.5 * (yl + yh)
-    xsum = sum(xs)
-    fallback = np.max([ll4(xsum, p["b"], p["c"], p["d"], p["e"]) for p in par], axis=0)
-    ref = np.where(found, root, fallback)
-    ref = np.minimum(ref, 100.0).reshape(resp.shape)
-    return _finish(resp, ref)
+        left = np.sign(gm) == np.sign(ga)
+        a = np.where(left, mid, a)
+        ga = np.where(left, gm, ga)
+        b = np.where(left, b, mid)
+    return np.where(ok, 0.5 * (a + b), grid_ref)
 
 
 def block_summary(

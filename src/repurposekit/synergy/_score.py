@@ -91,29 +91,6 @@ class SynergyScores:
         return synergy_heatmap(self, ax=ax, block=block, method=method)
 
 
-class _Block:
-    """Light numpy view of one block (pandas column access per block is slow at screen scale)."""
-
-    def __init__(self, frame: pd.DataFrame, k: int) -> None:
-        self.columns = frame.columns
-        self._cols = {}
-        for c in frame.columns:
-            if c.startswith(("drug", "dose", "unit")) or c == "inhibition_pct":
-                self._cols[c] = frame[c].to_numpy()
-
-    def __getitem__(self, name: str) -> _Col:
-        return _Col(self._cols[name])
-
-
-class _Col:
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-        self.iloc = values
-
-    def to_numpy(self, dtype=None) -> np.ndarray:
-        return self.values if dtype is None else self.values.astype(dtype)
-
-
 def _grid(
     block: pd.DataFrame, k: int, block_id: Any
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
@@ -154,45 +131,95 @@ def _grid(
     return flat, doses, counts, y, shape
 
 
-def _replicate_stack(
-    flat: np.ndarray,
-    y: np.ndarray,
-    counts: np.ndarray,
-    shape,
-    mode: str,
-    n_boot: int,
-    rng: np.random.Generator,
+def _bootstrap_means(
+    cell: np.ndarray, y: np.ndarray, n_cells: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Cell means (mode 'mean') or bootstrap resamples of cell means, shape (R, *shape)."""
-    ncell = int(np.prod(shape))
-    sums = np.bincount(flat, weights=y, minlength=ncell)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
-    if mode == "mean":
-        return mean.reshape((1, *shape))
-    order = np.argsort(flat, kind="stable")
+    """Bootstrap resamples of every cell's replicate mean, shape (n_cells, n_boot)."""
+    order = np.argsort(cell, kind="stable")
     ys = y[order]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    out = np.empty((n_boot, ncell))
-    for c in range(ncell):
-        n = counts[c]
-        if n == 0:
-            out[:, c] = np.nan
-            continue
-        vals = ys[starts[c] : starts[c] + n]
-        pick = rng.integers(0, n, size=(n_boot, n))
-        out[:, c] = vals[pick].mean(axis=1)
-    return out.reshape((n_boot, *shape))
+    counts = np.bincount(cell, minlength=n_cells)
+    starts = np.cumsum(counts) - counts
+    out = np.full((n_cells, n_boot), np.nan)
+    for c in np.unique(counts[counts > 0]):
+        idx = np.flatnonzero(counts == c)
+        pick = rng.integers(0, c, size=(idx.size, n_boot, c))
+        out[idx] = ys[starts[idx][:, None, None] + pick].mean(axis=2)
+    return out
 
 
-def _zero_dose(block: pd.DataFrame, i: int) -> float:
-    """Dose used for 0 in fits: SynergyFinder's 1e-10 in the input's own unit, in molar."""
+def _zero_doses(data: pd.DataFrame, first_row: np.ndarray, k: int) -> np.ndarray:
+    """Dose used for 0 in fits, per block and drug: SynergyFinder's 1e-10 in the input's unit."""
     from repurposekit.units import concentration_factor
 
-    col = f"unit{i + 1}"
-    if col in block.columns and pd.notna(block[col].iloc[0]):
-        return 1e-10 * concentration_factor(str(block[col].iloc[0]))
-    return 1e-10 * 1e-6  # µM, SynergyFinder's default unit
+    out = np.full((first_row.size, k), 1e-10 * 1e-6)  # µM, SynergyFinder's default unit
+    for i in range(k):
+        col = f"unit{i + 1}"
+        if col not in data.columns:
+            continue
+        units = data[col].to_numpy()[first_row]
+        ok = pd.notna(units)
+        if not ok.any():
+            continue
+        labels, inv = np.unique(units[ok].astype(str), return_inverse=True)
+        fac = np.array([concentration_factor(u) for u in labels])
+        out[np.flatnonzero(ok), i] = 1e-10 * fac[inv]
+    return out
+
+
+class _Layout:
+    """Every block of a tidy table laid out on its dose grid at once (no per-block pandas).
+
+    ``codes`` numbers the blocks in order of first appearance; for each drug ``i`` the
+    per-block sorted unique doses are ``uval[i][first[i][b] : first[i][b] + ndose[b, i]]``
+    and ``rank[i]`` is each row's index on that axis. ``bad`` marks blocks that fail the
+    checks (their messages come from :func:`_grid` on the block alone).
+    """
+
+    def __init__(self, data: pd.DataFrame, k: int) -> None:
+        codes, uniques = pd.factorize(data["block_id"], sort=False)
+        self.codes, self.ids, self.k = codes, uniques, k
+        nb, n = len(uniques), len(data)
+        self.nb = nb
+        _, self.first_row = np.unique(codes, return_index=True)
+        self.y = data["inhibition_pct"].to_numpy(dtype=float)
+        bad = np.zeros(nb, dtype=bool)
+        self.rank, self.uval, self.first = [], [], []
+        self.ndose = np.zeros((nb, k), dtype=np.int64)
+        for i in range(k):
+            d = data[f"dose{i + 1}_molar"].to_numpy(dtype=float)
+            nan = ~np.isfinite(d)
+            bad[codes[nan]] = True
+            d = np.where(nan, 0.0, d)
+            order = np.lexsort((d, codes))
+            cs, ds = codes[order], d[order]
+            new = np.ones(n, dtype=bool)
+            new[1:] = (cs[1:] != cs[:-1]) | (ds[1:] != ds[:-1])
+            uid = np.cumsum(new) - 1
+            nd = np.bincount(cs[new], minlength=nb)
+            first = np.cumsum(nd) - nd
+            r = np.empty(n, dtype=np.int64)
+            r[order] = uid - first[cs]
+            uval = ds[new]
+            bad |= (nd < 2) | (uval[np.minimum(first, uval.size - 1)] != 0)
+            self.rank.append(r)
+            self.uval.append(uval)
+            self.first.append(first)
+            self.ndose[:, i] = nd
+        # every monotherapy cell (other drugs at 0) must be present
+        width = int(self.ndose.max()) + 1
+        for i in range(k):
+            edge = self.rank[i] > 0
+            for j in range(k):
+                if j != i:
+                    edge &= self.rank[j] == 0
+            key = np.unique(codes[edge] * width + self.rank[i][edge])
+            have = np.bincount(key // width, minlength=nb)
+            bad |= have != self.ndose[:, i] - 1
+        self.bad = bad
+
+    def doses(self, blocks: np.ndarray, i: int, n_i: int) -> np.ndarray:
+        """Sorted unique doses of drug ``i`` for ``blocks`` (all with ``n_i`` doses)."""
+        return self.uval[i][self.first[i][blocks][:, None] + np.arange(n_i)]
 
 
 def _sensitivity(resp: np.ndarray, doses: list[np.ndarray], fits) -> dict[str, np.ndarray]:
@@ -229,9 +256,11 @@ def _sensitivity(resp: np.ndarray, doses: list[np.ndarray], fits) -> dict[str, n
 def _score_stack(
     resp: np.ndarray,
     doses: list[np.ndarray],
+    raw_doses: list[np.ndarray],
     methods: Sequence[str],
     baseline: str,
     sensitivity: bool,
+    loewe_exact: bool = False,
 ) -> dict[str, np.ndarray]:
     resp = K.correct_baseline(resp, doses, baseline)
     out: dict[str, np.ndarray] = {"response": resp}
@@ -245,9 +274,53 @@ def _score_stack(
     if "zip" in methods:
         out["zip_fit"], out["zip_ref"], out["zip_synergy"] = K.zip_scores(resp, doses, fits)
     if "loewe" in methods:
-        out["loewe_ref"], out["loewe_synergy"] = K.loewe(resp, doses, fits)
+        out["loewe_ref"], out["loewe_synergy"] = K.loewe(resp, raw_doses, fits, exact=loewe_exact)
     if sensitivity and resp.ndim == 3:
         out.update(_sensitivity(resp, doses, fits))
+    return out
+
+
+_SENSITIVITY_KEYS = (
+    "ic50_1_molar",
+    "ic50_2_molar",
+    "ri_1",
+    "ri_2",
+    "css1_ic502",
+    "css2_ic501",
+    "css",
+)
+
+
+def _scalar(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def _assemble(
+    parts: list[dict[str, np.ndarray]],
+    lay: _Layout,
+    data: pd.DataFrame,
+    k: int,
+    *,
+    with_drugs: bool,
+) -> pd.DataFrame:
+    """Concatenate per-shape parts, in block order, with block id and drug names in front."""
+    if not parts:
+        return pd.DataFrame()
+    names = list(dict.fromkeys(n for p in parts for n in p))
+    code = np.concatenate([p["_code"] for p in parts])
+    cols: dict[str, np.ndarray] = {}
+    for n in names:
+        if n == "_code":
+            continue
+        vals = [p[n] if n in p else np.full(p["_code"].size, np.nan) for p in parts]
+        cols[n] = np.concatenate(vals)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    front: dict[str, Any] = {"block_id": lay.ids.take(code)}
+    if with_drugs:
+        for i in range(k):
+            front[f"drug{i + 1}"] = data[f"drug{i + 1}"].to_numpy()[lay.first_row[code]]
+    out = pd.DataFrame({**front, **{n: v[order] for n, v in cols.items()}})
     return out
 
 
@@ -260,6 +333,7 @@ def score_synergy(
     confidence_level: float = 0.95,
     correct_baseline: str = "non",
     sensitivity: bool = True,
+    loewe: str = "synergyfinder",
     rng: np.random.Generator | int | None = None,
 ) -> SynergyScores:
     """Score drug combinations with SynergyFinder's reference models.
@@ -284,6 +358,11 @@ def score_synergy(
         SynergyFinder's baseline correction (default none).
     sensitivity : bool
         Also compute RI, IC50 and CSS (2-drug blocks).
+    loewe : {"synergyfinder", "exact"}
+        ``"synergyfinder"`` (default) takes SynergyFinder 3's Loewe reference: the best of 100
+        evenly spaced responses between the lowest and highest fitted asymptote, which
+        solves the Loewe equation only to that grid's resolution; ``"exact"`` refines it to
+        the root of the equation.
     rng : Generator or int, optional
         Random generator for the bootstrap.
 
@@ -303,9 +382,17 @@ def score_synergy(
         \\text{HSA: } y_{ref} = \\max_k s_k,\\quad
         \\text{Loewe: } \\sum_k x_k / D_k(y_{ref}) = 1,
 
-    with :math:`D_k` the inverse of drug k's fitted LL.4 curve; ZIP compares the mean of
-    the row/column LL.4 fits (lower asymptote fixed at the partner-alone response) with the
-    Bliss combination of the fitted monotherapy curves. Score = :math:`y - y_{ref}`.
+    with :math:`D_k` the inverse of drug k's fitted LL.4 curve (SynergyFinder: the best of a
+    100-point response grid, or the exact root with ``loewe="exact"``; when no drug alone
+    reaches :math:`y`, the largest monotherapy curve at the summed dose). ZIP compares the
+    mean of the row/column LL.4 fits (over all doses of the drug, zero included, with the
+    zero-dose asymptote fixed at the partner-alone response) with the Bliss combination of
+    the fitted monotherapy curves. Score = :math:`y - y_{ref}`.
+
+    The monotherapy and row/column fits are least-squares optima found by a vectorised
+    Levenberg–Marquardt; drc's BFGS (which SynergyFinder calls) can stop elsewhere on
+    ill-determined curves, so ZIP and Loewe match SynergyFinder to ~1e-2 only where the fits
+    are well determined.
 
     References
     ----------
@@ -335,97 +422,110 @@ def score_synergy(
     if correct_baseline not in ("non", "part", "all"):
         msg = f"correct_baseline must be 'non', 'part' or 'all', not {correct_baseline!r}."
         raise DataValidationError(msg)
+    if loewe not in ("synergyfinder", "exact"):
+        msg = f"loewe must be 'synergyfinder' or 'exact', not {loewe!r}."
+        raise DataValidationError(msg)
     k = drug_columns(data)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    # group blocks with the same grid shape so the kernels run on stacks
-    prepared: dict[tuple, list] = {}
+    lay = _Layout(data, k)
     errors = []
-    for block_id, block in data.groupby("block_id", sort=False):
-        block_id = block_id.item() if hasattr(block_id, "item") else block_id
-        block = _Block(block, k)
+    for b in np.flatnonzero(lay.bad):
+        block_id = _scalar(lay.ids[b])
         try:
-            flat, doses, counts, y, shape = _grid(block, k, block_id)
-            stack = _replicate_stack(flat, y, counts, shape, replicates, n_boot, gen)
-            zero = [_zero_dose(block, i) for i in range(k)]
-            dz = [np.where(d == 0, z, d) for d, z in zip(doses, zero, strict=False)]
+            _grid(data.iloc[np.flatnonzero(lay.codes == b)], k, block_id)
+            msg = f"block {block_id!r}: missing or non-numeric dose; every row needs numeric doses."
         except DataValidationError as exc:
-            errors.append({"block_id": block_id, "error": str(exc)})
-            continue
-        meta = {f"drug{i + 1}": block[f"drug{i + 1}"].iloc[0] for i in range(k)}
-        prepared.setdefault(shape, []).append((block_id, meta, stack, dz, doses, counts))
-    block_rows: list[dict] = []
-    acc: dict[str, list[np.ndarray]] = {}
-    for shape, items in prepared.items():
-        R = items[0][2].shape[0]
-        resp = np.concatenate([it[2] for it in items], axis=0)
-        doses = [np.repeat(np.stack([it[3][i] for it in items]), R, axis=0) for i in range(k)]
+            msg = str(exc)
+        errors.append({"block_id": block_id, "error": msg})
+    zero = _zero_doses(data, lay.first_row, k)
+    good = np.flatnonzero(~lay.bad)
+    shapes, inverse = np.unique(lay.ndose[good], axis=0, return_inverse=True)
+    block_parts: list[dict[str, np.ndarray]] = []
+    cell_parts: list[dict[str, np.ndarray]] = []
+    alpha = 1.0 - confidence_level
+    for g, shape_arr in enumerate(shapes):
+        shape = tuple(int(v) for v in shape_arr)
+        bidx = good[inverse.ravel() == g]  # ascending block codes
+        nbs, ncell = bidx.size, int(np.prod(shape))
+        loc = np.full(lay.nb, -1)
+        loc[bidx] = np.arange(nbs)
+        rows = np.flatnonzero(loc[lay.codes] >= 0)
+        flat = np.ravel_multi_index(tuple(lay.rank[i][rows] for i in range(k)), shape)
+        cell = loc[lay.codes[rows]] * ncell + flat
+        y = lay.y[rows]
+        fin = np.isfinite(y)
+        counts = np.bincount(cell[fin], minlength=nbs * ncell)
+        sums = np.bincount(cell[fin], weights=y[fin], minlength=nbs * ncell)
+        present = np.bincount(cell, minlength=nbs * ncell) > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        raw = [lay.doses(bidx, i, shape[i]) for i in range(k)]
+        sur = [np.where(raw[i] == 0, zero[bidx, i][:, None], raw[i]) for i in range(k)]
+        if replicates == "mean":
+            R = 1
+            resp = mean.reshape((nbs, *shape))
+        else:
+            R = n_boot
+            boot = _bootstrap_means(cell[fin], y[fin], nbs * ncell, n_boot, gen)
+            resp = boot.reshape(nbs, ncell, R).transpose(0, 2, 1).reshape((nbs * R, *shape))
+            raw = [np.repeat(v, R, axis=0) for v in raw]
+            sur = [np.repeat(v, R, axis=0) for v in sur]
         try:
-            out = _score_stack(resp, doses, methods, correct_baseline, sensitivity and k == 2)
-        except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
-            for it in items:
-                errors.append({"block_id": it[0], "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        combo = K.n_present(shape) == k
-        for b, (block_id, meta, _stack, _dz, raw_doses, counts) in enumerate(items):
-            sl = slice(b * R, (b + 1) * R)
-            row: dict[str, Any] = {"block_id": block_id, **meta}
-            row["n_cells"] = int((counts > 0).sum())
-            row["response_mean"] = float(np.nanmean(out["response"][sl].mean(axis=0)))
-            for m in methods:
-                syn = out[f"{m}_synergy"][sl]
-                mean, p = K.block_summary(syn)
-                if R == 1:
-                    row[m], row[f"{m}_p_value"] = float(mean[0]), float(p[0])
-                else:
-                    alpha = 1.0 - confidence_level
-                    row[m] = float(np.nanmean(mean))
-                    sd = float(np.nanstd(mean, ddof=1))
-                    z = abs(row[m]) / sd if sd > 0 else np.inf
-                    row[f"{m}_p_value"] = float(np.exp(-0.717 * z - 0.416 * z * z))
-                    row[f"{m}_ci_low"], row[f"{m}_ci_high"] = (
-                        float(v) for v in np.nanquantile(mean, [alpha / 2, 1 - alpha / 2])
-                    )
-                row[f"{m}_call"] = str(call_score([row[m]])[0])
-            for key in (
-                "ic50_1_molar",
-                "ic50_2_molar",
-                "ri_1",
-                "ri_2",
-                "css1_ic502",
-                "css2_ic501",
-                "css",
-            ):
-                if key in out:
-                    row[key] = float(np.nanmean(out[key][sl]))
-            block_rows.append(row)
-            grids = np.meshgrid(*raw_doses, indexing="ij")
-            keep = counts > 0
-            ncell = int(keep.sum())
-            acc.setdefault("block_id", []).append(np.full(ncell, block_id, dtype=object))
-            for i in range(k):
-                acc.setdefault(f"drug{i + 1}", []).append(
-                    np.full(ncell, meta[f"drug{i + 1}"], dtype=object)
-                )
-            for i in range(k):
-                acc.setdefault(f"dose{i + 1}_molar", []).append(grids[i].ravel()[keep])
-            acc.setdefault("n_replicates", []).append(counts[keep])
-            acc.setdefault("combination", []).append(combo.ravel()[keep])
-            acc.setdefault("inhibition_pct", []).append(
-                out["response"][sl].mean(axis=0).ravel()[keep]
+            out = _score_stack(
+                resp,
+                sur,
+                raw,
+                methods,
+                correct_baseline,
+                sensitivity and k == 2,
+                loewe_exact=loewe == "exact",
             )
-            for m in methods:
-                if m == "zip":
-                    acc.setdefault("zip_fit", []).append(
-                        out["zip_fit"][sl].mean(axis=0).ravel()[keep]
-                    )
-                acc.setdefault(f"{m}_ref", []).append(
-                    out[f"{m}_ref"][sl].mean(axis=0).ravel()[keep]
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
+            for b in bidx:
+                errors.append(
+                    {"block_id": _scalar(lay.ids[b]), "error": f"{type(exc).__name__}: {exc}"}
                 )
-                acc.setdefault(f"{m}_synergy", []).append(
-                    out[f"{m}_synergy"][sl].mean(axis=0).ravel()[keep]
-                )
-    blocks = pd.DataFrame(block_rows)
-    cells = pd.DataFrame({c: np.concatenate(v) for c, v in acc.items()}) if acc else pd.DataFrame()
+            continue
+        part: dict[str, np.ndarray] = {"_code": bidx}
+        part["n_cells"] = present.reshape(nbs, ncell).sum(axis=1)
+        cell_mean = out["response"].reshape(nbs, R, ncell).mean(axis=1)
+        with np.errstate(invalid="ignore"):
+            part["response_mean"] = np.nanmean(cell_mean, axis=1)
+        for m in methods:
+            bm, p = K.block_summary(out[f"{m}_synergy"])
+            if R == 1:
+                part[m], part[f"{m}_p_value"] = bm, p
+            else:
+                bm = bm.reshape(nbs, R)
+                avg = np.nanmean(bm, axis=1)
+                sd = np.nanstd(bm, axis=1, ddof=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    z = np.where(sd > 0, np.abs(avg) / sd, np.inf)
+                part[m] = avg
+                part[f"{m}_p_value"] = np.exp(-0.717 * z - 0.416 * z * z)
+                part[f"{m}_ci_low"] = np.nanquantile(bm, alpha / 2, axis=1)
+                part[f"{m}_ci_high"] = np.nanquantile(bm, 1 - alpha / 2, axis=1)
+            part[f"{m}_call"] = call_score(part[m])
+        for key in _SENSITIVITY_KEYS:
+            if key in out:
+                part[key] = np.nanmean(out[key].reshape(nbs, R), axis=1)
+        block_parts.append(part)
+        keep = present
+        grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+        cp: dict[str, np.ndarray] = {"_code": np.repeat(bidx, ncell)[keep]}
+        for i in range(k):
+            cp[f"dose{i + 1}_molar"] = raw[i][::R][:, grids[i].ravel()].ravel()[keep]
+        cp["n_replicates"] = counts[keep]
+        cp["combination"] = np.tile((K.n_present(shape) == k).ravel(), nbs)[keep]
+        cp["inhibition_pct"] = cell_mean.ravel()[keep]
+        for m in methods:
+            names = (["zip_fit"] if m == "zip" else []) + [f"{m}_ref", f"{m}_synergy"]
+            for name in names:
+                v = out[name].reshape(nbs, R, ncell).mean(axis=1)
+                cp[name] = v.ravel()[keep]
+        cell_parts.append(cp)
+    blocks = _assemble(block_parts, lay, data, k, with_drugs=True)
+    cells = _assemble(cell_parts, lay, data, k, with_drugs=True)
     err = pd.DataFrame(errors, columns=["block_id", "error"])
     return SynergyScores(
         blocks=blocks,
@@ -438,5 +538,6 @@ def score_synergy(
             n_boot=n_boot,
             confidence_level=confidence_level,
             correct_baseline=correct_baseline,
+            loewe=loewe,
         ),
     )

@@ -65,7 +65,7 @@ def simulated_cohort() -> None:
     seg = pd.DataFrame(
         rows, columns=["ID", "chrom", "loc.start", "loc.end", "num.mark", "seg.mean"]
     )
-    seg.to_csv(OUT / "acc_simulated_segments.seg", sep="\t", index=False)
+    seg.to_csv(OUT / "acc_simulated_segments.tsv", sep="\t", index=False)
     kras = rng.random(n) < 0.10
     hscore = np.clip(np.round(rng.normal(90 + 70 * gain, 45)), 0, 300).astype(int)
     fak = rng.normal(0.3 * gain, 1.0)
