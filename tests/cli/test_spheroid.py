@@ -165,3 +165,40 @@ def test_bad_layout_exit_code_2(tmp_path):
     assert r.returncode == 2
     assert "layout.csv" in r.stderr
     assert "well" in r.stderr
+
+
+def test_measure_bundled_plate_with_viability_and_ci(tmp_path):
+    from repurposekit.datasets import path as dataset_path
+
+    folder = dataset_path("spheroid")
+    out = tmp_path / "out"
+    args = ["spheroid", "measure", str(folder / "images"), "--layout", str(folder / "layout.csv")]
+    args += ["--viability", str(folder / "viability_ctg.csv")]
+    args += ["--viability-map", str(folder / "viability_map.csv")]
+    res = runner.invoke(app, [*args, "--out", str(out), "-j", "1", "--no-figures"])
+    assert res.exit_code == 0, res.output
+    inv = pd.read_csv(out / "invasion.csv").set_index("well")
+    assert inv["viability_pct"].notna().all()
+    assert inv.loc[["B02", "B03", "B04"], "viability_pct"].mean() == pytest.approx(100.0)
+    ci = pd.read_csv(out / "invasion_ci.csv", keep_default_na=False)
+    levels = ci[ci["kind"] == "fa_level"]
+    assert [float(f) for f in levels["fa"]] == [0.5, 0.75, 0.9]
+    assert sorted(ci.loc[ci["kind"] == "well", "well"]) == ["E02", "E03", "E04"]
+    assert "CI=" in res.output
+
+
+def test_viability_file_errors_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "ctg.csv"
+    pd.DataFrame({"well": ["B02"], "rlu": [1.0]}).to_csv(bad, index=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "repurposekit", "spheroid", "measure", str(tmp_path)]
+        + ["--viability", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2
+    assert "ctg.csv" in r.stderr
+    assert "viability_pct" in r.stderr

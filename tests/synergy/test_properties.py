@@ -20,11 +20,14 @@ def test_sham_combination_is_loewe_additive():
     d = np.array([0, 1e-8, 3e-8, 1e-7, 3e-7, 1e-6])
     f = lambda x: 95 * x**1.2 / (x**1.2 + 1e-7**1.2)  # noqa: E731
     resp = f(d[:, None] + d[None, :])
-    res = score_synergy(
-        matrix_frame(d, d, resp, drugs=("X", "X")), methods=["loewe"], sensitivity=False
-    )
-    # the LL.4 fit of a noiseless Hill curve is exact to ~1e-6; Loewe reference follows it
+    df = matrix_frame(d, d, resp, drugs=("X", "X"))
+    res = score_synergy(df, methods=["loewe"], sensitivity=False, loewe="exact")
+    # the LL.4 fit of a noiseless Hill curve is exact to ~1e-6; the exact root follows it
     np.testing.assert_allclose(res.cells["loewe_synergy"], 0.0, atol=1e-4)
+    sf = score_synergy(df, methods=["loewe"], sensitivity=False)
+    # SynergyFinder's grid of 100 responses over the asymptote range (0..95): within half a
+    # grid step (95 / 99 / 2 = 0.48) of additivity
+    assert np.abs(sf.cells["loewe_synergy"]).max() <= 95 / 99 / 2 + 1e-4
 
 
 @settings(max_examples=15)

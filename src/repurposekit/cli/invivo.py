@@ -279,8 +279,10 @@ def calendar(
         "-w",
         help="Body weights (subject, group, body_weight_g[, day]) for per-animal doses.",
     ),
-    follow_up: int = typer.Option(
-        0, "--follow-up", help="Measurement days after the treatment period."
+    follow_up: int | None = typer.Option(
+        None,
+        "--follow-up",
+        help="Measurement days after the treatment period (default: design follow_up_days).",
     ),
 ) -> None:
     """Dosing calendar, measurement plan and a study calendar (CSV + ICS).
@@ -319,5 +321,6 @@ def calendar(
             ],
         )
     console.print(
-        f"{des.name}: {len(cal)} calendar entries from {des.start_date} over {des.duration_days} days → {out}"
+        f"{des.name}: {len(cal)} calendar entries from {des.start_date}: {des.duration_days} days of "
+        f"treatment + {des.follow_up_days if follow_up is None else follow_up} days of follow-up → {out}"
     )

@@ -46,7 +46,7 @@ def fit_invasion_curves(invasion, out: Path) -> str:
     if data.empty or not (data["dose_molar"] > 0).any():
         return "dose-response not fitted: no treated wells with doses"
     try:
-        with warnings.catch_warnings(record=True):
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             # invasion relative to vehicle is a fraction with a natural floor of 0 (no invasion)
             fits = fit_dose_response(
@@ -59,8 +59,38 @@ def fit_invasion_curves(invasion, out: Path) -> str:
             )
     except Exception as exc:  # the fit engine's own errors are reported, not fatal here
         return f"dose-response fit failed: {type(exc).__name__}: {exc}"
+    for w in caught:  # shown, not silenced
+        err_console.print(f"[yellow]warning (curves):[/] {w.message}", highlight=False)
     write_table(fits.to_frame(), out / "invasion_fits.csv")
     return "dose-response fits written to invasion_fits.csv"
+
+
+def combination_indices(invasion, out: Path, *, figures: bool) -> str:
+    """Chou–Talalay CI of invasion for two-drug wells → invasion_ci.csv (one-line status)."""
+    t = invasion.table
+    need = {"drug_a", "drug_b", "dose_a_molar", "dose_b_molar"}
+    if not need <= set(t.columns):
+        return "no combination index: the plate map has no compound_b/concentration_b"
+    both = (t["drug_a"].fillna("").astype(str) != "") & (t["drug_b"].fillna("").astype(str) != "")
+    if not both.any():
+        return "no combination index: no wells with two drugs"
+    from repurposekit._exceptions import DataValidationError
+    from repurposekit.imaging import invasion_combination_index
+
+    try:
+        syn = invasion_combination_index(invasion)
+    except DataValidationError as exc:
+        return f"no combination index: {exc}"
+    write_table(syn.to_frame(), out / "invasion_ci.csv")
+    if figures and len(syn.wells):
+        from repurposekit.cli._common import save_figure
+        from repurposekit.plot.spheroid import invasion_fa_ci
+
+        save_figure(invasion_fa_ci(syn).figure, out / "invasion_fa_ci.png")
+    lines = [f"Chou–Talalay CI of invasion → invasion_ci.csv ({len(syn.wells)} combination wells)"]
+    for _, r in syn.indices.iterrows():
+        lines.append(f"  {r['mixture']} Fa={r['fa']:.2f}: CI={r['ci']:.2f} ({r['call']})")
+    return "\n".join(lines)
 
 
 @app.command("measure")
@@ -96,25 +126,49 @@ def measure(
     ),
     day_from: float = typer.Option(0.0, "--day-from", help="Reference day of the invasion index."),
     day_to: float = typer.Option(None, "--day-to", help="Final day (default: last day per well)."),
+    viability: Path = typer.Option(
+        None,
+        "--viability",
+        help="CellTiter-Glo 3D endpoint: per-well CSV (well, viability_pct) or, with "
+        "--viability-map, a raw plate-reader export. Joined into invasion.csv.",
+    ),
+    viability_map: Path = typer.Option(
+        None,
+        "--viability-map",
+        help="Plate map of the --viability plate (well, role, …): normalised by the plates module.",
+    ),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: all cores)."),
     no_figures: bool = typer.Option(False, "--no-figures", help="Skip the QC overlays."),
 ) -> None:
     """Measure every spheroid image, compute invasion per well, write tables and QC figures.
 
     Writes DIR/spheroids.csv (one row per image), DIR/invasion.csv (per well, vehicle-
-    normalised), DIR/errors.csv when some files failed, DIR/qc/<file>.png overlays and
-    DIR/qc/contact_sheet.png.
+    normalised; with --viability also viability_pct), DIR/invasion_fits.csv (dose-response),
+    DIR/invasion_ci.csv (Chou–Talalay CI when wells hold two drugs), DIR/errors.csv when some
+    files failed, DIR/qc/<file>.png overlays and DIR/qc/contact_sheet.png.
 
-    Example: rk spheroid measure plate1/*.tif --layout plate1/layout.csv --out results
+    Example: rk spheroid measure plate1/*.tif --layout plate1/layout.csv --viability ctg.csv --out results
     """
     import matplotlib
 
     matplotlib.use("Agg")
     from repurposekit.cli._common import save_figure
-    from repurposekit.imaging import invasion_index, measure_batch
-    from repurposekit.io.images import map_images, read_image
-    from repurposekit.plot.spheroid import contact_sheet_panel, invasion_dose, overlay
+    from repurposekit.imaging import invasion_index, join_viability, measure_batch
+    from repurposekit.io.images import map_images, read_image, read_viability
+    from repurposekit.plot.spheroid import (
+        contact_sheet_panel,
+        invasion_dose,
+        invasion_viability,
+        overlay,
+    )
 
+    if viability_map is not None and viability is None:
+        from repurposekit._exceptions import DataValidationError
+
+        msg = "--viability-map needs --viability (the plate-reader export it maps)."
+        raise DataValidationError(msg)
+    # read the viability file before the (long) image batch, so a bad file fails fast
+    viab = read_viability(viability, plate_map=viability_map) if viability is not None else None
     files = _expand(images)
     items = map_images(files, layout=layout, pattern=pattern, plate_map=plate_map)
     out = ensure_out_dir(out)
@@ -150,11 +204,22 @@ def measure(
             inv = invasion_index(ok, day_from=day_from, day_to=day_to, area=area)
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+        if viab is not None:
+            inv = join_viability(inv, viab)
+            n_miss = int(inv.table["viability_pct"].isna().sum())
+            if n_miss:
+                err_console.print(
+                    f"[yellow]warning:[/] {n_miss} well(s) have no viability read in {viability}",
+                    highlight=False,
+                )
         write_table(inv.to_frame(), out / "invasion.csv")
         status = fit_invasion_curves(inv, out)
         console.print(status, highlight=False)
+        console.print(combination_indices(inv, out, figures=not no_figures), highlight=False)
         if not no_figures and "dose_molar" in inv.table.columns:
             save_figure(invasion_dose(inv).figure, out / "invasion_dose.png")
+            if viab is not None:
+                save_figure(invasion_viability(inv).figure, out / "invasion_viability.png")
     if not no_figures:
         qc = ensure_out_dir(out / "qc")
         for idx, a in batch.analyses.items():

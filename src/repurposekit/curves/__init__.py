@@ -11,11 +11,11 @@ from repurposekit.curves._fit import MODELS, fit_dose_response
 from repurposekit.curves._result import DoseResponseFit, DoseResponseFits
 from repurposekit.curves._scales import SCALES
 
-__all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_api_conventions.py checks)
-    "DoseResponseFit",
-    "DoseResponseFits",
+__all__ = [
     "MODELS",
     "SCALES",
+    "DoseResponseFit",
+    "DoseResponseFits",
     "compare_published",
     "fit_dose_response",
 ]

@@ -13,7 +13,7 @@ Examples
 """
 
 from repurposekit.imaging._focus import PlaneChoice, focus_scores, select_plane
-from repurposekit.imaging._invasion import InvasionResult, invasion_index
+from repurposekit.imaging._invasion import InvasionResult, invasion_index, join_viability
 from repurposekit.imaging._measure import FLAGS, SpheroidMeasurements, measure_spheroid
 from repurposekit.imaging._pipeline import (
     BatchResult,
@@ -28,6 +28,7 @@ from repurposekit.imaging._segment import (
     segment_spheroid,
 )
 from repurposekit.imaging._stack import ImageStack
+from repurposekit.imaging._synergy import InvasionSynergy, invasion_combination_index
 from repurposekit.imaging._synthetic import SyntheticSpheroid, synthetic_spheroid_stack
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "ClassicalSegmenter",
     "ImageStack",
     "InvasionResult",
+    "InvasionSynergy",
     "PlaneChoice",
     "Segmenter",
     "SpheroidAnalysis",
@@ -44,7 +46,9 @@ __all__ = [
     "SyntheticSpheroid",
     "analyse_plane",
     "focus_scores",
+    "invasion_combination_index",
     "invasion_index",
+    "join_viability",
     "measure_batch",
     "measure_spheroid",
     "segment_spheroid",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from repurposekit._exceptions import DataValidationError, StatisticalWarning, wa
 from repurposekit._provenance import settings as _settings
 from repurposekit._validate import coerce_numeric, require_columns
 
-__all__ = ["InvasionResult", "invasion_index"]
+__all__ = ["InvasionResult", "invasion_index", "join_viability"]
 
 # columns carried from the image table to the invasion table when present
 _CARRY = (
@@ -213,5 +214,69 @@ def invasion_index(
             area=area,
             by=keys,
             vehicle=vehicle,
+        ),
+    )
+
+
+def join_viability(invasion: InvasionResult, viability: pd.DataFrame) -> InvasionResult:
+    """Attach endpoint viability (% of vehicle) to the per-well invasion table.
+
+    Parameters
+    ----------
+    invasion : InvasionResult
+        From :func:`invasion_index` (not modified).
+    viability : DataFrame
+        ``well``, ``viability_pct`` and optionally ``plate`` and ``viability_qc_passed``
+        (:func:`repurposekit.io.images.read_viability`). Not modified.
+
+    Returns
+    -------
+    InvasionResult
+        The same result with ``viability_pct`` (NaN for wells without a read) and
+        ``viability_qc_passed`` when given; wells are matched on ``plate`` + ``well`` when
+        both tables name plates, else on ``well``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"well": ["A01", "A01", "B01", "B01"], "day": [0, 4, 0, 4],
+    ...                   "total_area_um2": [1.0, 3.0, 1.0, 2.0],
+    ...                   "role": ["vehicle", "vehicle", "treated", "treated"]})
+    >>> v = pd.DataFrame({"well": ["A01", "B01"], "viability_pct": [100.0, 92.0]})
+    >>> join_viability(invasion_index(d), v).table[["well", "viability_pct"]]
+      well  viability_pct
+    0  A01          100.0
+    1  B01           92.0
+    """
+    require_columns(viability, ["well", "viability_pct"])
+    t = invasion.table
+    v = viability.copy()
+    keys = ["well"]
+    if "plate" in v.columns:
+        if "plate" in t.columns and v["plate"].astype(str).isin(t["plate"].astype(str)).any():
+            keys = ["plate", "well"]
+            v["plate"] = v["plate"].astype(str)
+        elif v["plate"].nunique() > 1:
+            msg = (
+                f"the viability table holds {v['plate'].nunique()} plates "
+                f"({sorted(v['plate'].astype(str).unique())}) but the image layout names none "
+                "of them: add a matching plate column to the layout, or give one plate's reads."
+            )
+            raise DataValidationError(msg)
+        else:
+            v = v.drop(columns="plate")
+    cols = [c for c in ("viability_pct", "viability_qc_passed") if c in v.columns]
+    base = t.drop(columns=[c for c in cols if c in t.columns])
+    if keys == ["plate", "well"]:
+        base = base.assign(plate=base["plate"].astype(str))
+    table = base.merge(v[[*keys, *cols]], on=keys, how="left", validate="many_to_one")
+    return InvasionResult(
+        table=table,
+        vehicle_mean=invasion.vehicle_mean,
+        settings=MappingProxyType(
+            dict(
+                invasion.settings,
+                viability_sha256=_settings(viability[[*keys, *cols]])["input_sha256"],
+            )
         ),
     )

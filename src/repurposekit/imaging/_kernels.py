@@ -204,9 +204,7 @@ def erode_disk(mask: np.ndarray, radius: int, *, border_value: int = 0) -> np.nd
         return out
     sub = mask[box]
     if r <= _SMALL_R:
-        out[box] = ndi.binary_erosion(
-            sub, structure=morphology.disk(r), border_value=border_value
-        )
+        out[box] = ndi.binary_erosion(sub, structure=morphology.disk(r), border_value=border_value)
         return out
     pad = 0 if border_value else 1  # a False ring stands for a False outside
     s = np.pad(sub, pad) if pad else sub

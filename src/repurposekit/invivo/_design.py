@@ -383,6 +383,9 @@ class StudyDesign:
         Measurement frequency (3 and 2 by default).
     combination : mapping or None
         ``control, a, b, combination`` group names for in vivo synergy.
+    follow_up_days : int
+        Days of measurements after the treatment period (animals followed to the humane
+        endpoint; ``[study] follow_up_days``, default 0).
     """
 
     name: str
@@ -395,6 +398,7 @@ class StudyDesign:
     weight_per_week: int = 2
     combination: Mapping[str, str] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    follow_up_days: int = 0
 
     @property
     def group_sizes(self) -> dict[str, int]:
@@ -481,6 +485,10 @@ class StudyDesign:
                 msg = "[combination]"
                 raise bad(msg, f"{unknown} are not group names {names}.")
         window = tuple(float(x) for x in study.get("window_mm3", (100.0, 150.0)))
+        follow_up = int(study.get("follow_up_days", 0))
+        if follow_up < 0:
+            msg = "[study] follow_up_days"
+            raise bad(msg, f"{follow_up} is negative (days of follow-up after treatment).")
         return cls(
             name=str(study.get("name", "xenograft study")),
             start_date=sd,
@@ -496,6 +504,7 @@ class StudyDesign:
                 for k, v in spec.items()
                 if k not in {"study", "groups", "measurements", "combination"}
             },
+            follow_up_days=follow_up,
         )
 
 
@@ -657,14 +666,15 @@ _WEEKDAYS = {
 }
 
 
-def measurement_plan(design: StudyDesign, *, extra_days: int = 0) -> pd.DataFrame:
+def measurement_plan(design: StudyDesign, *, extra_days: int | None = None) -> pd.DataFrame:
     """Caliper and body-weight days (default 3×/week Mon-Wed-Fri and 2×/week Mon-Thu).
 
     Parameters
     ----------
     design : StudyDesign
-    extra_days : int
-        Follow-up days after the treatment period (measurements continue).
+    extra_days : int, optional
+        Follow-up days after the treatment period (measurements continue); default the
+        design's ``follow_up_days``.
 
     Returns
     -------
@@ -672,6 +682,8 @@ def measurement_plan(design: StudyDesign, *, extra_days: int = 0) -> pd.DataFram
         ``date, study_day, weekday, task`` with task ``calipers`` or ``body_weight``; day 0
         (baseline) always has both.
     """
+    if extra_days is None:
+        extra_days = design.follow_up_days
     rows = []
     for task, per_week in (
         ("calipers", design.caliper_per_week),
@@ -697,8 +709,11 @@ def measurement_plan(design: StudyDesign, *, extra_days: int = 0) -> pd.DataFram
     )
 
 
-def study_calendar(design: StudyDesign, *, extra_days: int = 0) -> pd.DataFrame:
+def study_calendar(design: StudyDesign, *, extra_days: int | None = None) -> pd.DataFrame:
     """One table of everything that happens each day: dosing per group and measurements.
+
+    ``extra_days``: follow-up days of measurements after treatment (default the design's
+    ``follow_up_days``).
 
     Returns
     -------

@@ -13,7 +13,7 @@ from scipy import integrate, optimize, stats
 from repurposekit._exceptions import ConvergenceWarning, DataValidationError, warn
 from repurposekit._provenance import settings as _settings
 from repurposekit.invivo._data import GrowthData
-from repurposekit.invivo._lmm import RemlFit, cr2_vcov, fit_reml
+from repurposekit.invivo._lmm import RemlFit, cr2_vcov, fit_reml, single_thread_blas
 
 __all__ = [
     "GrowthCurves",
@@ -387,6 +387,13 @@ def fit_growth_lmm(
     ----------
     Romero-Becerra R. et al. (2025) SynergyLMM. Nat Commun. doi:10.1038/s41467-025-56775-3
     """
+    with single_thread_blas():
+        return _fit_growth_lmm(
+            growth, per_animal_variance, day_max, groups, robust, confidence_level, engine
+        )
+
+
+def _fit_growth_lmm(growth, per_animal_variance, day_max, groups, robust, confidence_level, engine):
     d, gl = _lmm_rows(growth, day_max, groups)
     y, X, z, ids = _design(d, gl, growth.baseline_day)
     if engine == "statsmodels":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,7 @@ class EndpointSurvival:
 
     ``times``: :func:`time_to_endpoint`; ``km``: ``repurposekit.survival`` Kaplan–Meier;
     ``logrank``: overall test; ``pairwise``: each pair (Holm-adjusted); ``cox``: hazard ratios
-    vs the control (Firth-penalised when a group has 0 or 1 event), or None.
+    vs the control (Firth-penalised under monotone likelihood), or None.
     """
 
     times: pd.DataFrame
@@ -184,8 +185,10 @@ def endpoint_survival(
     -----
     Survival statistics come from :mod:`repurposekit.survival` (R ``survival``
     conventions: median = midpoint where S(t) = 0.5 over an interval). Hazard ratios use
-    Firth's penalised likelihood when any group has fewer than two events (the ordinary
-    estimate diverges: monotone likelihood).
+    Firth's penalised likelihood when any group has fewer than two events or when the
+    ordinary fit reports a monotone likelihood (e.g. every event of the combination arm
+    comes after the other arms' animals have all left); ``settings["cox_firth"]`` says
+    which was used.
     """
     from repurposekit.survival import cox_ph, kaplan_meier, logrank_test, pairwise_logrank
 
@@ -204,18 +207,38 @@ def endpoint_survival(
     pw = pairwise_logrank(times, time="time", event="event", group="group")
     control = order[0] if control is None else str(control)
     cox = None
+    firth = False
     ev = times.groupby("group", observed=True)["event"].sum()
     if len(order) > 1 and ev.sum() > 0:
         cdata = times.assign(group=times["group"].astype(str))
-        cox = cox_ph(
-            cdata,
-            time="time",
-            event="event",
-            covariates=["group"],
-            reference={"group": control},
-            firth=bool((ev < 2).any()),
-            confidence_level=confidence_level,
-        )
+
+        def _cox(firth: bool):
+            return cox_ph(
+                cdata,
+                time="time",
+                event="event",
+                covariates=["group"],
+                reference={"group": control},
+                firth=firth,
+                confidence_level=confidence_level,
+            )
+
+        firth = bool((ev < 2).any())
+        if firth:
+            cox = _cox(True)
+        else:
+            # monotone likelihood also arises when every event of a group comes after the
+            # last animal of the other groups has left (complete separation): refit with Firth
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                cox = _cox(False)
+            monotone = [w for w in caught if "monotone" in str(w.message)]
+            if monotone:
+                firth = True
+                cox = _cox(True)
+            for w in caught:
+                if w not in monotone:
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     thr = growth.endpoint_mm3 if threshold_mm3 is None else float(threshold_mm3)
     return EndpointSurvival(
         times=times.assign(group=times["group"].astype(str)),
@@ -225,6 +248,11 @@ def endpoint_survival(
         cox=cox,
         threshold_mm3=thr,
         settings=_settings(
-            threshold_mm3=thr, rule=rule, origin=origin, control=control, conf_type=conf_type
+            threshold_mm3=thr,
+            rule=rule,
+            origin=origin,
+            control=control,
+            conf_type=conf_type,
+            cox_firth=firth,
         ),
     )

@@ -25,6 +25,7 @@ __all__ = [
     "map_images",
     "read_image",
     "read_mask",
+    "read_viability",
     "well_name",
 ]
 
@@ -380,3 +381,85 @@ def _doses(table: pd.DataFrame) -> pd.DataFrame:
         t["role"] = np.where(t["dose_molar"].fillna(0) > 0, "treated", "vehicle")
     t["role"] = t["role"].fillna("treated").astype(str).str.strip().str.lower()
     return t
+
+
+_VIABILITY_COLUMNS = ("viability_pct", "viability_percent", "viability")
+
+
+def read_viability(
+    path: str | Path | pd.DataFrame, *, plate_map: str | Path | None = None
+) -> pd.DataFrame:
+    """Endpoint viability per well (CellTiter-Glo 3D), as % of vehicle.
+
+    Parameters
+    ----------
+    path : CSV path or DataFrame
+        Without ``plate_map``: a normalised per-well table with ``well`` (A1 or A01) and one
+        of ``viability_pct``, ``viability_percent`` or ``viability`` (% of vehicle),
+        optionally ``plate``. With ``plate_map``: a raw plate-reader export (any format
+        :func:`repurposekit.io.plates.read_plate` reads), normalised with
+        :func:`repurposekit.plates.normalize_plates` (blank-subtracted % of the vehicle
+        wells).
+    plate_map : CSV path, optional
+        The viability plate's map (:func:`repurposekit.io.plates.read_plate_map`: ``well``,
+        ``role`` = blank / vehicle / sample …).
+
+    Returns
+    -------
+    DataFrame
+        ``[plate,] well, viability_pct`` and, from a raw plate, ``viability_qc_passed``
+        (the plate's QC verdict: Z′, CV of vehicle …). One row per well.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_viability(pd.DataFrame({"Well": ["b2", "B3"], "viability": [95.0, 40.0]}))
+      well  viability_pct
+    0  B02           95.0
+    1  B03           40.0
+    """
+    if plate_map is not None:
+        from repurposekit.io.plates import read_plate, read_plate_map
+        from repurposekit.plates import annotate_plates, normalize_plates
+
+        readings = read_plate(Path(path))
+        pmap = read_plate_map(Path(plate_map))
+        res = normalize_plates(annotate_plates(readings, pmap, source=path, map_source=plate_map))
+        w = res.wells
+        w = w[w["role"].isin(["vehicle", "sample", "positive"])]
+        out = pd.DataFrame(
+            {
+                "plate": w["plate"].astype(str).to_numpy(),
+                "well": w["well"].to_numpy(),
+                "viability_pct": w["viability_percent"].astype(float).to_numpy(),
+                "viability_qc_passed": w["qc_passed"].astype(bool).to_numpy(),
+            }
+        )
+        return out.reset_index(drop=True)
+    src = None if isinstance(path, pd.DataFrame) else Path(path)
+    raw = path.copy() if isinstance(path, pd.DataFrame) else read_table(path)
+    lower = {str(c).strip().lower(): c for c in raw.columns}
+    col = next((lower[c] for c in _VIABILITY_COLUMNS if c in lower), None)
+    if "well" not in lower or col is None:
+        msg = (
+            f"{src or 'viability table'}: needs columns well and one of "
+            f"{', '.join(_VIABILITY_COLUMNS)} (% of vehicle); it has {list(raw.columns)}. "
+            "For a raw plate-reader export, also give its plate map (--viability-map)."
+        )
+        raise DataValidationError(msg)
+    df = pd.DataFrame({"well": raw[lower["well"]], "viability_pct": raw[col]})
+    df["viability_pct"] = coerce_numeric(df, "viability_pct", source=src, allow_missing=True)
+    df["well"] = [well_name(str(w)) for w in df["well"]]
+    keys = ["well"]
+    if "plate" in lower:
+        df.insert(0, "plate", raw[lower["plate"]].astype(str).to_numpy())
+        keys = ["plate", "well"]
+    dup = df.duplicated(keys, keep=False)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        msg = (
+            f"{src or 'viability table'}, row {i + 2}: well {df['well'].iloc[i]} appears more "
+            "than once; give one viability value per well (average replicate reads first)."
+        )
+        raise DataValidationError(msg)
+    return df.reset_index(drop=True)

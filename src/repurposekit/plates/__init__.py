@@ -14,9 +14,9 @@ from repurposekit.plates._normalise import (
 )
 from repurposekit.plates._qc import QC_THRESHOLDS, plate_qc, z_prime
 
-__all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_api_conventions.py checks)
-    "PlateResult",
+__all__ = [
     "QC_THRESHOLDS",
+    "PlateResult",
     "annotate_plates",
     "curve_table",
     "normalize_plates",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from repurposekit.plot._style import get_ax, palette, tidy_axes
 
@@ -139,138 +140,163 @@ def association_forest(
     features: Sequence[str] | None = None,
     top: int = 20,
     labels: dict[str, str] | None = None,
+    q: float = 0.05,
 ) -> Axes:
-    """Forest plot of hazard ratios (per SD) with CIs, p and BH q per feature (log x axis)."""
+    """Forest plot of hazard ratios per SD with Wald CIs, p and BH q per feature.
+
+    Draws with :func:`repurposekit.plot.survival.forest_plot` (log axis, HR = 1 line) and adds
+    what is specific to a feature screen: features with BH q < ``q`` highlighted, and the
+    p and q of every feature at the right.
+
+    Parameters
+    ----------
+    result : SurvivalAssociation
+    features : sequence of str, optional
+        Features to show, in this order (top to bottom); default the ``top`` smallest p.
+    top : int
+    labels : dict, optional
+        Display names for features (default: shortened set names).
+    q : float
+        BH threshold for highlighting.
+    """
+    from repurposekit.plot.survival import forest_plot
+
     t = result.table
     if features is not None:
-        t = (
-            t.set_index("feature")
-            .loc[[f for f in features if f in set(t["feature"])]]
-            .reset_index()
-        )
+        present = set(t["feature"])
+        t = t.set_index("feature").loc[[f for f in features if f in present]].reset_index()
     else:
         t = t.sort_values("p_value").head(top)
-    t = t.iloc[::-1]
-    ax = get_ax(ax, figsize=(7.0, 0.32 * len(t) + 1.3))
-    y = np.arange(len(t))
-    sig = (t["q_value"] < 0.05).to_numpy()
-    col = np.where(sig, palette(3)[2], palette(2)[1])
-    ax.hlines(y, t["hr_lower"], t["hr_upper"], color=col, lw=1.5)
-    ax.scatter(t["hr"], y, color=col, s=22, zorder=3)
-    ax.axvline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_xscale("log")
-    from matplotlib.ticker import FixedLocator, NullLocator
-
-    lo = float(np.nanmin(t["hr_lower"])) if len(t) else 0.5
-    hi = float(np.nanmax(t["hr_upper"])) if len(t) else 2.0
-    ticks = [v for v in (0.1, 0.2, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10) if lo / 1.3 <= v <= hi * 1.3]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xticklabels([f"{v:g}" for v in ticks])
+    t = t.reset_index(drop=True)
     names = [labels.get(f, _short(f)) if labels else _short(f) for f in t["feature"]]
-    ax.set_yticks(y, names, fontsize="x-small")
-    ax.set_ylim(-0.7, len(t) - 0.3)
-    for yi, p, q in zip(y, t["p_value"], t["q_value"], strict=True):
-        ax.text(
-            1.02,
-            yi,
-            f"p={p:.2g}  q={q:.2g}",
-            transform=ax.get_yaxis_transform(),
+    df = pd.DataFrame(
+        {"term": names, "hr": t["hr"], "hr_lower": t["hr_lower"], "hr_upper": t["hr_upper"]}
+    )
+    base, hit = "#7f7f7f", palette(3)[2]
+    ax = forest_plot(
+        df,
+        ax=ax,
+        annotate=False,
+        color=base,
+        xlabel="hazard ratio per SD (95 % CI), log scale",
+    )
+    ax.tick_params(axis="y", labelsize="x-small")
+    y = np.arange(len(t))[::-1]  # forest_plot draws the first row at the top
+    sig = (t["q_value"] < q).to_numpy()
+    if sig.any():
+        lo, hi = ax.get_xlim()
+        ax.hlines(
+            y[sig],
+            np.clip(t["hr_lower"][sig], lo, hi),
+            np.clip(t["hr_upper"][sig], lo, hi),
+            color=hit,
+            lw=1.6,
+        )
+        ax.plot(np.clip(t["hr"][sig], lo, hi), y[sig], "s", color=hit, markersize=6)
+    for yi, p, qv in zip(y, t["p_value"], t["q_value"], strict=True):
+        ax.annotate(
+            f"p = {p:.2g}, q = {qv:.2g}",
+            xy=(1.0, yi),
+            xycoords=("axes fraction", "data"),
+            xytext=(6, 0),
+            textcoords="offset points",
             va="center",
             fontsize="x-small",
+            color=hit if qv < q else "black",
         )
-    ax.set_xlabel("hazard ratio per SD (95 % CI), log scale")
-    ax.set_title("Univariate Cox: HR per SD (orange: BH q < 0.05)", fontsize="medium")
-    return tidy_axes(ax)
+    ax.set_title(f"Univariate Cox, HR per SD (orange: BH q < {q:g})", fontsize="medium")
+    return ax
 
 
-def _km(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(time, kind="stable")
-    t, e = time[order], event[order]
-    ut = np.unique(t)
-    s = 1.0
-    xs, ys = [0.0], [1.0]
-    cens_t, cens_s = [], []
-    for u in ut:
-        n = (t >= u).sum()
-        d = ((t == u) & (e == 1)).sum()
-        c = ((t == u) & (e == 0)).sum()
-        if d:
-            s *= 1 - d / n
-        xs.append(float(u))
-        ys.append(s)
-        if c:
-            cens_t.append(float(u))
-            cens_s.append(s)
-    return np.array(xs), np.array(ys), np.array([cens_t, cens_s])
+def _km_of_groups(
+    time: np.ndarray, event: np.ndarray, labels: Sequence[str], order: Sequence[str]
+) -> Any:
+    from repurposekit.survival import kaplan_meier
+
+    df = pd.DataFrame(
+        {
+            "time": np.asarray(time, float),
+            "event": np.asarray(event, int),
+            "group": pd.Categorical(list(labels), categories=list(order)),
+        }
+    )
+    return kaplan_meier(df, by="group")
 
 
-def _km_axes(
-    ax: Axes,
-    groups: list[tuple[str, np.ndarray, np.ndarray]],
-    time_label: str,
+def cutpoint_km(
+    result: Any,
     *,
-    legend_below: bool = False,
-) -> None:
-    cols = palette(len(groups) + 1)[1:]
-    for (lab, t, e), c in zip(groups, cols, strict=True):
-        xs, ys, cz = _km(t, e)
-        ax.step(
-            xs,
-            ys,
-            where="post",
-            color=c,
-            lw=1.6,
-            label=f"{lab} (n={t.size}, {int(e.sum())} events)",
-        )
-        if cz.size:
-            ax.plot(cz[0], cz[1], "|", color=c, ms=6, mew=1)
-    ax.set_ylim(0, 1.03)
-    ax.set_xlim(left=0)
-    ax.set_xlabel(time_label)
-    ax.set_ylabel("survival probability")
-    if legend_below:
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), fontsize="x-small", ncol=2)
-    else:
-        ax.legend(loc="lower left", fontsize="x-small")
+    ax: Axes | None = None,
+    time_label: str | None = None,
+    risk_table: bool = True,
+    ci: bool = False,
+) -> Axes:
+    """Kaplan–Meier curves of the low/high groups of a cut-point analysis.
 
+    Curves, censoring marks and numbers at risk come from
+    :func:`repurposekit.plot.survival.km_plot`; this adds the cut point to the group labels
+    and the log-rank p (for an optimal cut: nominal and corrected for the search).
 
-def cutpoint_km(result: Any, *, ax: Axes | None = None, time_label: str | None = None) -> Axes:
-    """Kaplan–Meier curves of the high/low groups of a cut-point analysis, with the p-values."""
+    Parameters
+    ----------
+    result : CutpointResult
+    time_label : str, optional
+        x-axis label (default the time column name).
+    risk_table : bool
+        Numbers at risk under the axis.
+    ci : bool
+        Shade pointwise 95 % CIs (off by default: two bands overlap heavily).
+    """
+    from repurposekit.plot.survival import km_plot
+
     g = result.groups
-    tcol = next(c for c in g.columns if c not in ("sample", "value", "group"))
-    ecol = [c for c in g.columns if c not in ("sample", "value", "group")][1]
-    ax = get_ax(ax, figsize=(5.2, 3.8))
-    groups = [
-        (
-            lab,
-            g.loc[g["group"] == lab, tcol].to_numpy(float),
-            g.loc[g["group"] == lab, ecol].to_numpy(int),
-        )
-        for lab in ("low", "high")
-    ]
-    _km_axes(ax, groups, time_label or tcol)
+    tcol = result.settings.get("time", "time")
+    ecol = result.settings.get("event", "event")
+    lab = {"low": f"low, ≤ {result.cutpoint:.3g}", "high": f"high, > {result.cutpoint:.3g}"}
+    km = _km_of_groups(g[tcol], g[ecol], g["group"].map(lab), [lab["low"], lab["high"]])
+    ax = km_plot(
+        km,
+        ax=ax,
+        ci=ci,
+        risk_table=risk_table,
+        xlabel=time_label or tcol,
+        colors=palette(3)[1:],
+        legend=False,
+    )
+    ax.legend(loc="lower left", fontsize="x-small")
     txt = f"log-rank p = {result.p_value:.3g}"
     if result.method == "optimal":
-        txt = f"optimal cut: nominal p = {result.p_value:.3g}\ncorrected ({result.correction.replace('_', '–').title()}) p = {result.p_corrected:.3g}"
+        corr = result.correction.replace("_", "–").title()
+        txt = f"optimal cut: nominal p = {result.p_value:.3g}\ncorrected ({corr}) p = {result.p_corrected:.3g}"
     ax.text(0.98, 0.97, txt, transform=ax.transAxes, ha="right", va="top", fontsize="x-small")
     ax.set_title(f"{_short(result.feature, 45)}: {result.method} split", fontsize="medium")
-    return tidy_axes(ax)
+    return ax
 
 
-def strata_km(result: Any, *, ax: Axes | None = None, time_label: str | None = None) -> Axes:
-    """Kaplan–Meier curves per biomarker stratum, with the log-rank p across strata."""
+def strata_km(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    time_label: str | None = None,
+    risk_table: bool = True,
+    ci: bool = False,
+) -> Axes:
+    """Kaplan–Meier curves per biomarker stratum (via ``km_plot``), with the log-rank p across strata."""
+    from repurposekit.plot.survival import km_plot
+
     a = result.assignments
-    ax = get_ax(ax, figsize=(6.2, 4.2))
-    groups = [
-        (
-            s,
-            a.loc[a["stratum"] == s, result.time].to_numpy(float),
-            a.loc[a["stratum"] == s, result.event].to_numpy(int),
-        )
-        for s in result.table["stratum"]
-    ]
-    _km_axes(ax, groups, time_label or result.time, legend_below=True)
+    order = [str(s) for s in result.table["stratum"]]
+    km = _km_of_groups(a[result.time], a[result.event], a["stratum"].astype(str), order)
+    ax = km_plot(
+        km,
+        ax=ax,
+        ci=ci,
+        risk_table=risk_table,
+        xlabel=time_label or result.time,
+        colors=palette(len(order) + 1)[1:],
+        legend=False,
+    )
+    ax.legend(loc="lower left", fontsize="x-small")  # inside: the curves leave that corner free
     ax.text(
         0.98,
         0.97,
@@ -281,7 +307,7 @@ def strata_km(result: Any, *, ax: Axes | None = None, time_label: str | None = N
         fontsize="x-small",
     )
     ax.set_title("Outcome by biomarker stratum", fontsize="medium")
-    return tidy_axes(ax)
+    return ax
 
 
 def cna_frequency(result: Any, *, ax: Axes | None = None, by: str | None = "cohort") -> Axes:

@@ -12,7 +12,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["areas_bar", "contact_sheet_panel", "invasion_dose", "overlay"]
+__all__ = [
+    "areas_bar",
+    "contact_sheet_panel",
+    "invasion_dose",
+    "invasion_fa_ci",
+    "invasion_viability",
+    "overlay",
+]
 
 _TOTAL = "#E69F00"  # orange
 _CORE = "#56B4E9"  # sky blue
@@ -241,4 +248,100 @@ def areas_bar(measurements: Any, *, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("area (mm²)" if use_um else "area (px)")
     ax.set_xticks(x)
     ax.legend()
+    return tidy_axes(ax)
+
+
+def invasion_viability(result: Any, *, ax: Axes | None = None, log_x: bool = True) -> Axes:
+    """Invasion and endpoint viability (both % of vehicle) against dose, per compound.
+
+    Solid lines and filled circles: invasion index relative to vehicle; dashed lines and
+    open squares: CellTiter-Glo viability. Invasion falling at doses where viability stays
+    near 100 % is anti-invasive rather than cytotoxic.
+    """
+    from matplotlib.lines import Line2D
+
+    ax = get_ax(ax, figsize=(5.6, 3.9))
+    t = result.table
+    if "viability_pct" not in t.columns:
+        msg = "the invasion table has no viability_pct column: join a viability read first."
+        raise ValueError(msg)
+    treated = t[t["role"].astype(str).str.lower() != "vehicle"] if "role" in t.columns else t
+    comps = [c for c in dict.fromkeys(treated.get("compound", [])) if c]
+    colours = palette(len(comps) + 1)[1:]
+    handles = []
+    for comp, colour in zip(comps, colours, strict=False):
+        g = treated[treated["compound"] == comp]
+        m = g.groupby("dose_molar")[["invasion_rel_vehicle", "viability_pct"]].mean()
+        x = m.index.to_numpy() * 1e6
+        ax.plot(x, 100 * m["invasion_rel_vehicle"], "-o", color=colour, ms=5)
+        ax.plot(x, m["viability_pct"], "--s", color=colour, ms=5, mfc="white")
+        handles.append(Line2D([], [], color=colour, lw=6, label=comp))
+    ax.axhline(100.0, color="0.4", lw=0.8, ls=":")
+    handles += [
+        Line2D([], [], color="0.2", marker="o", ls="-", label="invasion"),
+        Line2D([], [], color="0.2", marker="s", mfc="white", ls="--", label="viability (CTG)"),
+    ]
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("dose (µM; combinations: total)")
+    ax.set_ylabel("% of vehicle")
+    ax.set_ylim(0, max(120.0, ax.get_ylim()[1]))
+    ax.legend(handles=handles, fontsize="x-small", loc="lower left", ncol=2)
+    return tidy_axes(ax)
+
+
+def invasion_fa_ci(synergy: Any, *, ax: Axes | None = None) -> Axes:
+    """Fa–CI plot of invasion: CI of each constant-ratio mixture over Fa, wells as points.
+
+    The grey band is the protocol's additive range (0.9–1.1); below it synergism.
+    """
+    ax = get_ax(ax, figsize=(5.2, 3.9))
+    grid = np.linspace(0.05, 0.97, 93)
+    names = list(dict.fromkeys([*synergy.chou, *synergy.wells.get("mixture", [])]))
+    colours = palette(len(names) + 1)[1:]
+    top = 1.5
+    for name, colour in zip(names, colours, strict=False):
+        res = synergy.chou.get(name)
+        if res is not None:
+            cu = res.indices_at(grid)
+            cu = cu[cu["agent"] == name]
+            ax.plot(cu["fa"], cu["ci"], color=colour, label=f"{name}, median-effect")
+            lv = synergy.indices[synergy.indices["mixture"] == name]
+            levels = "/".join(f"{f:g}" for f in lv["fa"])
+            ax.scatter(
+                lv["fa"],
+                lv["ci"],
+                marker="D",
+                s=22,
+                color=colour,
+                zorder=3,
+                label=f"CI at Fa {levels}",
+            )
+            top = max(top, float(np.nanmax(cu["ci"])))
+        w = synergy.wells[synergy.wells["mixture"] == name]
+        ax.scatter(
+            w["fa"],
+            w["ci"],
+            s=30,
+            facecolor="white",
+            edgecolor=colour,
+            zorder=4,
+            label=f"{name}, wells",
+        )
+        for _, r in w.iterrows():
+            if np.isfinite(r["ci"]):
+                ax.annotate(
+                    r["well"],
+                    (r["fa"], r["ci"]),
+                    fontsize=6,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
+    ax.axhspan(0.9, 1.1, color="0.88", zorder=0, label="additive (0.9–1.1)")
+    ax.axhline(1.0, color="0.4", lw=0.8, ls="--")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, min(top * 1.05, 5.0))
+    ax.set_xlabel("Fa (invasion inhibition = 1 − invasion / vehicle)")
+    ax.set_ylabel("combination index (CI)")
+    ax.legend(fontsize="x-small", loc="upper right")
     return tidy_axes(ax)

@@ -14,14 +14,16 @@ from repurposekit.synergy._score import METHODS, SynergyScores, score_synergy
 __all__ = ["score_screen"]
 
 
-def _chunks(data: pd.DataFrame, chunk_size: int) -> list[pd.DataFrame]:
-    ids = pd.unique(data["block_id"])
-    groups = data.groupby("block_id", sort=False).indices
-    out = []
-    for start in range(0, len(ids), chunk_size):
-        rows = np.concatenate([groups[b] for b in ids[start : start + chunk_size]])
-        out.append(data.iloc[np.sort(rows)])
-    return out
+def _chunks(data: pd.DataFrame, n_chunks: int) -> list[pd.DataFrame]:
+    """Split a table into ``n_chunks`` contiguous groups of whole blocks (no per-block loop)."""
+    codes, uniques = pd.factorize(data["block_id"], sort=False)
+    n_chunks = max(1, min(n_chunks, len(uniques)))
+    if n_chunks == 1:
+        return [data]
+    part = codes * n_chunks // max(len(uniques), 1)  # chunk of each row, by block order
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(n_chunks + 1))
+    return [data.iloc[order[bounds[i] : bounds[i + 1]]] for i in range(n_chunks)]
 
 
 def _score_chunk(chunk: pd.DataFrame, kwargs: dict[str, Any]) -> SynergyScores:
@@ -38,7 +40,7 @@ def score_screen(
     data: pd.DataFrame,
     *,
     methods: Sequence[str] = METHODS,
-    chunk_size: int = 500,
+    chunk_size: int | None = None,
     scheduler: str | None = "processes",
     n_workers: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
@@ -52,8 +54,10 @@ def score_screen(
         Tidy synergy table of many blocks (see :func:`score_synergy`).
     methods : sequence of str
         Reference models.
-    chunk_size : int
-        Blocks per task.
+    chunk_size : int, optional
+        Largest number of blocks per task. Default: one chunk per worker, since each chunk
+        runs through the vectorised kernels as one batch (few large chunks beat many small
+        ones).
     scheduler : str or distributed.Client or None
         ``"processes"`` (default: a local Dask cluster of processes), ``"threads"``,
         ``"serial"`` / None (no Dask), an address ``"tcp://host:8786"`` of an existing Dask
@@ -70,11 +74,19 @@ def score_screen(
     SynergyScores
         Same numbers as a serial :func:`score_synergy` call; failed blocks in ``errors``.
     """
+    import os
+
     kw = dict(kwargs, methods=list(methods))
-    chunks = _chunks(data, max(1, int(chunk_size)))
+    serial = scheduler in (None, "serial", "sync")
+    workers = 1 if serial else int(n_workers or os.cpu_count() or 1)
+    n_blocks = int(data["block_id"].nunique())
+    n_chunks = workers
+    if chunk_size:
+        n_chunks = max(n_chunks, -(-n_blocks // max(1, int(chunk_size))))
+    chunks = _chunks(data, n_chunks)
     total = len(chunks)
     results: list[SynergyScores] = []
-    if scheduler in (None, "serial", "sync") or total <= 1:
+    if serial or total <= 1:
         for i, ch in enumerate(chunks):
             results.append(_score_chunk(ch, kw))
             if on_progress:
@@ -89,13 +101,20 @@ def score_screen(
             client = Client(scheduler)
         else:
             own_cluster = LocalCluster(
-                n_workers=n_workers,
+                n_workers=workers,
                 threads_per_worker=1,
                 processes=scheduler != "threads",
                 dashboard_address=None,
             )
             client = Client(own_cluster)
         try:
+            if own_cluster is None and not n_workers:
+                workers = max(1, len(client.scheduler_info().get("workers", {})))
+                n_chunks = workers
+                if chunk_size:
+                    n_chunks = max(n_chunks, -(-n_blocks // max(1, int(chunk_size))))
+                chunks = _chunks(data, n_chunks)
+                total = len(chunks)
             futures = [client.submit(_score_chunk, ch, kw, pure=False) for ch in chunks]
             index = {f.key: i for i, f in enumerate(futures)}
             slots: list[SynergyScores | None] = [None] * total

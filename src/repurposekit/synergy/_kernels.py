@@ -25,6 +25,7 @@ __all__ = [
     "bliss",
     "block_summary",
     "fit_curves",
+    "fit_flags",
     "hsa",
     "loewe",
     "n_present",
@@ -114,7 +115,22 @@ def single_fits(resp: np.ndarray, doses: list[np.ndarray]) -> list[dict[str, np.
         x[k * B : (k + 1) * B, : s.shape[1]] = d
         y[k * B : (k + 1) * B, : s.shape[1]] = s
     f = fit_curves(x, y)
-    return [{n: f[n][k * B : (k + 1) * B] for n in "bcde"} for k in range(len(singles))]
+    names = ("b", "c", "d", "e", "converged")
+    return [{n: f[n][k * B : (k + 1) * B] for n in names} for k in range(len(singles))]
+
+
+def fit_flags(fits: list[dict[str, np.ndarray]], doses: list[np.ndarray]) -> np.ndarray:
+    """True for blocks with an ill-determined monotherapy fit (robustness, not precision).
+
+    A fit is flagged when the optimiser did not converge or its EC50 lies more than a factor
+    100 outside the tested non-zero doses (a step before the first dose or no plateau):
+    ZIP and Loewe then depend on where an optimiser stops and may differ from drc's.
+    """
+    flag = np.zeros(doses[0].shape[0], dtype=bool)
+    for f, d in zip(fits, doses, strict=True):
+        lo, hi = d[:, 1], d[:, -1]
+        flag |= ~f["converged"] | (f["e"] < lo / 100) | (f["e"] > hi * 100)
+    return flag
 
 
 def _jitter_flat(y: np.ndarray) -> np.ndarray:

@@ -121,6 +121,7 @@ def _restart(x, y, mask, fixed, params, rss, conv, n_iter) -> None:
         fixed=fx,
         start=np.vstack(starts),
         restarts=False,
+        fallback=False,
     )
     for j in range(k):
         part = slice(j * idx.size, (j + 1) * idx.size)

@@ -50,7 +50,10 @@ class SynergyScores:
     ----------
     blocks : DataFrame
         One row per block: drugs, per-method block score (column named by the method), its
-        p-value (``<method>_p_value``) and call (``<method>_call``); RI/IC50/CSS when computed.
+        p-value (``<method>_p_value``) and call (``<method>_call``); RI/IC50/CSS when computed;
+        ``fit_flag`` (ZIP/Loewe) marks an ill-determined monotherapy LL.4 fit (EC50 > 100x
+        outside the tested doses or no convergence): a robustness case, where ZIP and Loewe
+        depend on the optimiser's stopping point and may differ from SynergyFinder's.
     cells : DataFrame
         One row per cell: doses (molar), observed % inhibition, ``<method>_ref`` and
         ``<method>_synergy`` (percentage points; positive = synergy); ``zip_fit``.
@@ -94,7 +97,7 @@ class SynergyScores:
 def _grid(
     block: pd.DataFrame, k: int, block_id: Any
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Dose grid of one block: (response array with replicates on a leading axis, doses, counts)."""
+    """Check one block's dose grid and word its error (blocks failing :class:`_Layout`'s checks)."""
     doses = [np.unique(block[f"dose{i + 1}_molar"].to_numpy(float)) for i in range(k)]
     for i, d in enumerate(doses):
         if d[0] != 0:
@@ -267,6 +270,7 @@ def _score_stack(
     fits = None
     if any(m in methods for m in ("zip", "loewe")) or sensitivity:
         fits = K.single_fits(resp, doses)
+        out["fit_flag"] = K.fit_flags(fits, doses)
     if "bliss" in methods:
         out["bliss_ref"], out["bliss_synergy"] = K.bliss(resp)
     if "hsa" in methods:
@@ -506,6 +510,8 @@ def score_synergy(
                 part[f"{m}_ci_low"] = np.nanquantile(bm, alpha / 2, axis=1)
                 part[f"{m}_ci_high"] = np.nanquantile(bm, 1 - alpha / 2, axis=1)
             part[f"{m}_call"] = call_score(part[m])
+        if "fit_flag" in out:
+            part["fit_flag"] = out["fit_flag"].reshape(nbs, R).any(axis=1)
         for key in _SENSITIVITY_KEYS:
             if key in out:
                 part[key] = np.nanmean(out[key].reshape(nbs, R), axis=1)

@@ -2,7 +2,9 @@
 
 Synthetic brightfield z-stacks (repurposekit.imaging.synthetic_spheroid_stack) of a small
 defactinib ± mitotane plate imaged at days 0, 2 and 4, written as 8-bit OME-TIFF (deflate)
-with PhysicalSizeX, plus layout.csv mapping each file to its well, day and treatment.
+with PhysicalSizeX, plus layout.csv mapping each file to its well, day and treatment, and a
+simulated CellTiter-Glo 3D endpoint read of the same plate (viability_ctg.csv, raw
+luminescence per well) with its plate map (viability_map.csv).
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ CORE_UM = 150.0
 GROWTH_UM_PER_DAY = 55.0  # halo front advance of vehicle spheroids
 IC50 = {"defactinib": 3e-6, "mitotane": 40e-6}  # illustrative, not measured values
 SYNERGY = 1.6  # combination potency boost (illustrative: CI < 1)
+# endpoint viability (CellTiter-Glo 3D, day 4): cytotoxicity at higher doses than the
+# invasion effect, Bliss-independent in combination (illustrative, not measured values)
+CTG_IC50 = {"defactinib": 25e-6, "mitotane": 150e-6}
+CTG_HILL = 1.3
+CTG_VEHICLE_RLU = 60000.0
+CTG_BLANK_RLU = 800.0
+CTG_CV = 0.05  # well-to-well coefficient of variation of the luminescence
+BLANK_WELLS = ("H10", "H11", "H12")  # medium + Matrigel, no spheroid
 
 WELLS = [
     ("B02", "", 0.0, "", 0.0, "vehicle"),
@@ -47,7 +57,46 @@ def _fraction_invading(doses_um: dict[str, float]) -> float:
     return 1.0 / (1.0 + x)
 
 
+def make_viability() -> None:
+    """Write viability_ctg.csv (plate, well, luminescence) and viability_map.csv."""
+    rng = np.random.default_rng(4242)
+    reads, pmap = [], []
+    for well, ca, da, cb, db, role in WELLS:
+        v = 1.0
+        for c, d in ((ca, da), (cb, db)):
+            if c and d > 0:
+                v *= 1.0 / (1.0 + (d * 1e-6 / CTG_IC50[c]) ** CTG_HILL)
+        rlu = CTG_BLANK_RLU + (CTG_VEHICLE_RLU - CTG_BLANK_RLU) * v
+        reads.append(
+            {"plate": "SPH1", "well": well, "luminescence": round(rlu * rng.lognormal(0, CTG_CV))}
+        )
+        comp = f"{ca}+{cb}" if cb else ca
+        pmap.append(
+            {
+                "well": well,
+                "role": "vehicle" if role == "vehicle" else "sample",
+                "compound": comp,
+                "concentration": (da + db) if comp else "",
+                "unit": "uM" if comp else "",
+            }
+        )
+    for well in BLANK_WELLS:
+        reads.append(
+            {
+                "plate": "SPH1",
+                "well": well,
+                "luminescence": round(CTG_BLANK_RLU * rng.lognormal(0, CTG_CV)),
+            }
+        )
+        pmap.append(
+            {"well": well, "role": "blank", "compound": "", "concentration": "", "unit": ""}
+        )
+    pd.DataFrame(reads).to_csv(HERE / "viability_ctg.csv", index=False)
+    pd.DataFrame(pmap).to_csv(HERE / "viability_map.csv", index=False)
+
+
 def main() -> None:
+    make_viability()
     out = HERE / "images"
     out.mkdir(exist_ok=True)
     rows = []
