@@ -193,9 +193,9 @@ def test_viability_file_errors_exit_2(tmp_path):
 
     bad = tmp_path / "ctg.csv"
     pd.DataFrame({"well": ["B02"], "rlu": [1.0]}).to_csv(bad, index=False)
+    cmd = [sys.executable, "-m", "repurposekit", "spheroid", "measure", str(tmp_path)]
     r = subprocess.run(
-        [sys.executable, "-m", "repurposekit", "spheroid", "measure", str(tmp_path)]
-        + ["--viability", str(bad), "--out", str(tmp_path / "o")],
+        [*cmd, "--viability", str(bad), "--out", str(tmp_path / "o")],
         capture_output=True,
         text=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import sys
 
 import numpy as np
 import pandas as pd
@@ -89,18 +90,24 @@ def test_duplicates_policies(dup_file):
     assert mm.index.tolist() == ["KRAS", "PTK2"]  # file order of the kept rows
 
 
-def test_parquet_without_pyarrow_is_explained(tmp_path):
+def test_parquet_without_pyarrow_is_explained(tmp_path, monkeypatch):
+    """Without a Parquet engine the reader says what to install (whether or not pyarrow is here)."""
     p = tmp_path / "x.parquet"
     p.write_bytes(b"PAR1")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        with pytest.raises(DataValidationError, match="pyarrow"):
-            read_expression(p)
-    else:  # pragma: no cover - depends on the environment
-        df = pd.DataFrame({"gene": ["A", "B"], "S1": [1.0, 2.0]})
-        df.to_parquet(p)
-        assert read_expression(p).loc["B", "S1"] == 2.0
+    # a None entry in sys.modules makes `import pyarrow` raise ImportError, as when absent
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "fastparquet", None)
+    with pytest.raises(DataValidationError, match=r"x.parquet: reading Parquet needs pyarrow"):
+        read_expression(p)
+    with pytest.raises(DataValidationError, match=r"missing.parquet: file not found"):
+        read_expression(tmp_path / "missing.parquet")
+
+
+def test_parquet_round_trip(tmp_path):
+    pytest.importorskip("pyarrow")
+    p = tmp_path / "x.parquet"
+    pd.DataFrame({"gene": ["A", "B"], "S1": [1.0, 2.0]}).to_parquet(p)
+    assert read_expression(p).loc["B", "S1"] == 2.0
 
 
 def test_gmt_and_long_tables(tmp_path):

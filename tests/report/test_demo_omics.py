@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import pandas as pd
+
 
 def test_demo_omics_builds(tmp_path):
     from repurposekit.report._demo_omics import build
@@ -12,9 +14,14 @@ def test_demo_omics_builds(tmp_path):
         warnings.simplefilter("ignore")  # bundled data warnings are part of the demo text
         sec = build(tmp_path)
     texts = " ".join(b["text"] for b in sec.blocks if b["type"] == "text")
-    assert "NOT prognostic" in texts
-    assert "PID_FAK_PATHWAY" in texts
-    assert "Proliferation is associated with shorter survival" in texts
+    assert "SIMULATED" in texts
+    assert "NOT prognostic" in texts  # the null finding, stated from the computed table
+    assert "PID_FAK_PATHWAY HR" in texts
+    assert "Proliferation is prognostic" in texts
+    key = pd.read_csv(tmp_path / "omics" / "cox_key_sets.csv", comment="#").set_index("feature")
+    # the simulation's built-in shape: proliferation drives survival, FAK does not
+    assert key.loc["HALLMARK_G2M_CHECKPOINT", "q_value"] < 0.05
+    assert key.loc["PID_FAK_PATHWAY", "p_value"] > 0.05
     figs = [b for b in sec.blocks if b["type"] == "figure"]
     assert len(figs) >= 6
     for b in figs:

@@ -61,6 +61,12 @@ def analyze(
         1000, "--n-boot", help="Bootstrap resamples for TGI and invivoSyn synergy."
     ),
     seed: int = typer.Option(1, "--seed", help="Seed of the bootstrap."),
+    synergy_max_day: float | None = typer.Option(
+        None,
+        "--synergy-max-day",
+        help="Last day of the SynergyLMM synergy-over-time analysis (default: end of treatment "
+        "from the design, else every day).",
+    ),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="Also write PNG figures."),
 ) -> None:
     """Analyse a xenograft study: growth, TGI, mRECIST, synergy, time to endpoint.
@@ -79,6 +85,11 @@ def analyze(
     gd, des = _load(data, design, endpoint)
     written = []
     day_used = iv.default_day(gd) if day is None else day
+    # with a design: shade the treatment period and evaluate synergy over it only (after the
+    # last dose the constant-rate growth model no longer describes regrowth)
+    treat = (0.0, float(des.duration_days)) if des is not None else None
+    syn_max = synergy_max_day if synergy_max_day is not None else (treat[1] if treat else None)
+    half = max(1, int(gd.animals.groupby("group")["subject"].size().min()) // 2)
 
     curves = iv.growth_curves(gd)
     rtv = iv.growth_curves(gd, value="rtv")
@@ -135,7 +146,7 @@ def analyze(
     syn_lmm = None
     try:
         for method in ("bliss", "hsa"):
-            s = iv.lmm_synergy(gd, arms=arm_spec, method=method)
+            s = iv.lmm_synergy(gd, arms=arm_spec, method=method, day_max=syn_max)
             syn_lmm = syn_lmm or s
             syn_tables.append(s.table.assign(basis=s.basis))
         s = iv.tgi_synergy(gd, arms=arm_spec, day=day_used, n_boot=n_boot, rng=seed)
@@ -173,23 +184,23 @@ def analyze(
         console.print(f"wrote {len(written)} files to {out}")
         return
     figs = [
-        (curves.plot(), "growth_curves"),
-        (iv.growth_curves(gd, value="rtv").plot(log=True), "growth_rtv"),
+        (iv.growth_curves(gd, min_n=half).plot(treatment=treat), "growth_curves"),
+        (
+            iv.growth_curves(gd, value="rtv", min_n=half).plot(log=True, treatment=treat),
+            "growth_rtv",
+        ),
     ]
     from repurposekit.plot.invivo import spaghetti_panel
 
     figs = [(ax.figure, name) for ax, name in figs]
-    figs.append((spaghetti_panel(gd), "spaghetti"))
+    figs.append((spaghetti_panel(gd, treatment=treat), "spaghetti"))
     figs.append((mr.plot().figure, "waterfall_mrecist"))
     figs.append((tgi[0].plot().figure, "waterfall_tgi"))
     if syn_lmm is not None:
         figs.append((syn_lmm.plot().figure, "synergy_over_time"))
     if not gd.weights.empty:
-        figs.append((bw.plot().figure, "body_weight"))
-    try:
-        figs.append((es.plot().figure, "time_to_endpoint_km"))
-    except (ImportError, AttributeError) as exc:  # survival plotting not available yet
-        console.print(f"[yellow]KM figure skipped:[/] {exc}")
+        figs.append((bw.plot(treatment=treat, min_n=half).figure, "body_weight"))
+    figs.append((es.plot(treatment=treat).figure, "time_to_endpoint_km"))
     for fig, name in figs:
         written += save_figure(fig, out / f"{name}.png")
     console.print(gd.summary())

@@ -13,7 +13,12 @@ import typer
 from repurposekit.cli._common import console, ensure_out_dir, parse_list, save_figure, write_table
 
 app = typer.Typer(
-    no_args_is_help=True, help="Signature scores, enrichment, survival association, copy number."
+    no_args_is_help=True,
+    help=(
+        "Signature scores, enrichment, survival association, copy number, DE. "
+        "The examples run on the bundled simulated demo data, in the folder printed by "
+        "python -c \"import repurposekit.datasets as d; print(d.path('omics'))\"."
+    ),
 )
 
 
@@ -85,7 +90,7 @@ def score(
 ) -> None:
     """Score gene sets in every sample; writes scores.csv, gene_set_matching.csv, heatmap.png.
 
-    Example: rk omics score expression.tsv.gz --gene-sets builtin:all_symbols --method ssgsea --out out
+    Example: rk omics score expression.tsv.gz --gene-sets builtin:all_symbols --method ssgsea --min-size 5 --max-size 500 --out out
     """
     from repurposekit.io.expression import read_expression
     from repurposekit.omics import score_gene_sets
@@ -134,7 +139,7 @@ def enrich(
 ) -> None:
     """Over-representation (hypergeometric + BH) or preranked GSEA (GSEA desktop NES/FDR).
 
-    Example: rk omics enrich top_genes.txt --background expression.tsv.gz --gene-sets builtin:hallmark --out out
+    Example: rk omics enrich out/ranking.rnk --gene-sets builtin:hallmark --out out
     """
     import pandas as pd
 
@@ -209,7 +214,7 @@ def survival(
 ) -> None:
     """Cox per feature (HR per SD, Wald p, concordance, BH) + median-split log-rank; forest and KM plots.
 
-    Example: rk omics survival out/scores.csv --clinical clinical.tsv --out out --km HALLMARK_G2M_CHECKPOINT
+    Example: rk omics survival out/scores.csv --clinical clinical.tsv --km HALLMARK_G2M_CHECKPOINT --out out
     """
     from repurposekit._validate import read_table
     from repurposekit.io.expression import read_clinical
@@ -272,7 +277,7 @@ def cna(
 ) -> None:
     """Call gain/amplification per sample and report frequency with exact (Clopper–Pearson) CI.
 
-    Example: rk omics cna segments.seg --genes PTK2 --out out
+    Example: rk omics cna acc_simulated_segments.tsv --genes PTK2 --cohort acc_simulated_biomarkers.tsv --out out
     """
     from repurposekit._exceptions import DataValidationError
     from repurposekit._validate import read_table
@@ -328,7 +333,12 @@ def de(
     expr: Path = typer.Argument(
         ..., help="Genes × samples: counts (deseq2) or log values (moderated/welch)."
     ),
-    groups: Path = typer.Option(..., "--groups", help="Table sample,group."),
+    groups: Path = typer.Option(
+        ..., "--groups", help="Table with the sample id first and a group column."
+    ),
+    group_column: str = typer.Option(
+        "", "--group-column", help="Column of --groups with the labels (default: the second)."
+    ),
     group: str = typer.Option(..., "--group", help="Treated/test label."),
     reference: str = typer.Option(..., "--reference", help="Control label."),
     method: str = typer.Option("moderated", "--method", help="moderated | welch | deseq2"),
@@ -336,16 +346,19 @@ def de(
 ) -> None:
     """Differential expression; writes de.csv, ranking.rnk (for 'rk omics enrich') and volcano.png.
 
-    Example: rk omics de counts.csv --groups samples.csv --group treated --reference control --method deseq2 --out out
+    Example: rk omics de expression.tsv.gz --groups clinical.tsv --group-column erlev --group 3 --reference 0 --out out
     """
-    from repurposekit._validate import read_table
+    from repurposekit._validate import read_table, require_columns
     from repurposekit.io.expression import read_expression
     from repurposekit.omics import differential_expression
     from repurposekit.plot.omics import volcano
 
     x = read_expression(expr)
     g = read_table(groups, dtype=str)
-    lab = g.set_index(g.columns[0]).iloc[:, 0]
+    if group_column:
+        require_columns(g, [group_column], source=groups, hint="Pass --group-column.")
+    g = g.set_index(g.columns[0])
+    lab = g[group_column] if group_column else g.iloc[:, 0]
     res = differential_expression(x, lab, group=group, reference=reference, method=method)
     d = ensure_out_dir(out)
     write_table(res.table, d / "de.csv")

@@ -220,6 +220,12 @@ def measure(
             save_figure(invasion_dose(inv).figure, out / "invasion_dose.png")
             if viab is not None:
                 save_figure(invasion_viability(inv).figure, out / "invasion_viability.png")
+    elif viab is not None:
+        err_console.print(
+            "[yellow]warning:[/] --viability not joined: the invasion index needs images of "
+            "at least two days.",
+            highlight=False,
+        )
     if not no_figures:
         qc = ensure_out_dir(out / "qc")
         for idx, a in batch.analyses.items():

@@ -422,6 +422,8 @@ class BatchLL4:
         ``sqrt(diag(cov))``.
     free : ndarray of bool, shape (n, 4)
     x_is_log : bool
+    engine : str
+        ``"compiled"`` or ``"numpy"``: the engine that fitted the batch.
     """
 
     params: np.ndarray
@@ -435,6 +437,7 @@ class BatchLL4:
     se: np.ndarray
     free: np.ndarray
     x_is_log: bool = False
+    engine: str = "numpy"
 
     def __len__(self) -> int:
         return int(self.params.shape[0])
@@ -555,6 +558,94 @@ def _scipy_refit(lx, y, w, theta, free, eta_lo, eta_hi):
     return out, ok
 
 
+
+ENGINES = ("auto", "compiled", "numpy")
+
+
+def _engine_module(engine: str):
+    """The compiled engine's module for ``engine``, or None for the numpy engine."""
+    if engine not in ENGINES:
+        msg = f"engine={engine!r}; use one of {ENGINES}"
+        raise ValueError(msg)
+    if engine == "numpy":
+        return None
+    try:
+        from repurposekit.curves import _compiled
+    except ImportError as err:  # numba missing or broken
+        if engine == "compiled":
+            msg = "engine='compiled' needs numba (pip install numba); or use engine='numpy'"
+            raise ImportError(msg) from err
+        return None
+    return _compiled
+
+
+def _numpy_engine(lxs, zero, ys, w, valid, pos, free, fz, th_start, eta_lo, eta_hi, nv, df,
+                  changed, *, restarts, max_iter, ftol, xtol):  # fmt: skip
+    """The vectorised numpy engine (``engine="numpy"``; the oracle of the compiled one).
+
+    Self-start, Levenberg–Marquardt over all curves at once, batched restarts and the saddle
+    check, on the centred and scaled arrays of :func:`fit_ll4_batch`. Returns ``theta, rss,
+    converged, n_iter, stalled, cov`` (``cov`` is None without restarts); marks in
+    ``changed`` the rows whose estimates moved after their covariance was computed.
+    """
+    big = np.finfo(float).max
+    kw = {"max_iter": max_iter, "ftol": ftol, "xtol": xtol}
+    if th_start is None:
+        th0 = _refine_start(lxs, ys, w, ll4_self_start(lxs, zero, ys, w), free, fz)
+    else:
+        th0 = th_start
+    th0 = np.where(free, th0, fz)
+    th0[:, 3] = np.clip(th0[:, 3], eta_lo, eta_hi)
+    theta, rss, conv, n_iter, stall = _lm(lxs, ys, w, th0, free, eta_lo, eta_hi, **kw)
+
+    def _restart(idx):
+        """Three more starts per curve in ``idx``, fitted together in one batch: the EC50 at
+        the quartiles of the tested log-doses, the slope sign flipped for the middle one."""
+        lw = np.where(pos[idx], lxs[idx], np.nan)
+        lw = np.where(np.isnan(lw).all(axis=1, keepdims=True), 0.0, lw)
+        ymin = np.where(valid[idx], ys[idx], big).min(axis=1)
+        ymax = np.where(valid[idx], ys[idx], -big).max(axis=1)
+        sgn = np.where(th0[idx, 0] < 0, -1.0, 1.0)
+        alts = []
+        for q, flip in ((0.25, 1.0), (0.5, -1.0), (0.75, 1.0)):
+            eq = np.nanquantile(lw, q, axis=1)
+            alt = np.column_stack([sgn * flip, ymin, ymax, eq])
+            alts.append(np.where(free[idx], alt, fz[idx]))
+        k = len(alts)
+        rep = np.tile(idx, k)
+        t2, r2, c2, i2, st2 = _lm(
+            lxs[rep], ys[rep], w[rep], np.vstack(alts), free[rep], eta_lo[rep], eta_hi[rep], **kw
+        )
+        for j in range(k):
+            part = slice(j * idx.size, (j + 1) * idx.size)
+            tj, rj, cj, ij, sj = t2[part], r2[part], c2[part], i2[part], st2[part]
+            # never trade a lower RSS for a worse one; prefer converged at equal RSS
+            better = (rj < rss[idx] * (1 - 1e-10)) | (
+                cj & ~conv[idx] & (rj <= rss[idx] * (1 + 1e-8))
+            )
+            sel = idx[better]
+            theta[sel], rss[sel], conv[sel] = tj[better], rj[better], cj[better]
+            n_iter[sel], stall[sel] = ij[better], sj[better]
+
+    cov_s = None
+    if restarts:
+        tss = _rowsum(w * ys**2)
+        # steep curves (|b| > 10) that did not converge are step-like: no start helps them
+        poor = (~conv & (np.abs(theta[:, 0]) <= 10.0)) | (rss > 0.2 * np.maximum(tss, 1e-300))
+        idx = np.flatnonzero(poor & (nv > 0))
+        if idx.size:
+            _restart(idx)
+        # a "converged" point whose Hessian is not positive definite is a saddle, not a
+        # minimum (Newton steps can stop there): try the other starts too
+        cov_s = _covariance(lxs, ys, w, theta, free, rss, df)
+        saddle = conv & (df > 0) & ~np.isfinite(cov_s).all(axis=(1, 2))
+        if saddle.any():
+            _restart(np.flatnonzero(saddle))
+            changed[saddle] = True
+
+    return theta, rss, conv, n_iter, stall, cov_s
+
+
 def fit_ll4_batch(
     dose: ArrayLike,
     response: ArrayLike,
@@ -569,6 +660,7 @@ def fit_ll4_batch(
     xtol: float = 1e-10,
     restarts: bool = True,
     fallback: bool = True,
+    engine: str = "auto",
 ) -> BatchLL4:
     """Fit drc's LL.4 (or L.4) to many curves at once with vectorised Levenberg–Marquardt.
 
@@ -609,12 +701,17 @@ def fit_ll4_batch(
         (trust-region); the better RSS wins. Curves whose slope runs away (``|b| > 10``: a
         step between two doses, no finite optimum) or whose EC50 runs to its bound (flat
         curve) are not refitted and stay ``converged=False``.
+    engine : {"auto", "compiled", "numpy"}
+        ``"compiled"``: a numba-compiled loop over curves (:mod:`._compiled`; threads for
+        large batches, see ``numba.set_num_threads``); ``"numpy"``: the vectorised numpy
+        engine; ``"auto"`` (default): compiled when numba is installed, else numpy. Both
+        run the same algorithm and agree to rounding on well-determined curves.
 
     Returns
     -------
     BatchLL4
         ``params`` ``(n, 4)`` as ``(b, c, d, e)``, ``rss``, ``converged``, ``n_iter``, ``cov``,
-        ``se``, ``n_obs``, ``df``.
+        ``se``, ``n_obs``, ``df``, ``engine``.
 
     Notes
     -----
@@ -653,6 +750,7 @@ def fit_ll4_batch(
     >>> fit.converged.tolist()
     [True, True]
     """
+    compiled = _engine_module(engine)
     y = np.atleast_2d(np.asarray(response, dtype=float))
     n, m = y.shape
     x = np.asarray(dose, dtype=float)
@@ -705,73 +803,32 @@ def fit_ll4_batch(
     eta_lo = lmin - lc - _ETA_SPAN
     eta_hi = lmax - lc + _ETA_SPAN
 
-    def _apply_fixed(th):
-        return np.where(free, th, fz)
-
-    if start is None:
-        th0 = _refine_start(lxs, ys, w, ll4_self_start(lxs, zero, ys, w), free, fz)
-    else:
+    th_start = None
+    if start is not None:
         st = np.array(np.broadcast_to(np.asarray(start, float), (n, 4)))
-        th0 = np.column_stack(
-            [
-                st[:, 0],
-                (st[:, 1] - ym) / ysd,
-                (st[:, 2] - ym) / ysd,
-                (st[:, 3] if x_is_log else np.log(st[:, 3])) - lc,
-            ]
-        )
-    th0 = _apply_fixed(th0)
-    th0[:, 3] = np.clip(th0[:, 3], eta_lo, eta_hi)
-    kw = {"max_iter": max_iter, "ftol": ftol, "xtol": xtol}
-    theta, rss, conv, n_iter, stall = _lm(lxs, ys, w, th0, free, eta_lo, eta_hi, **kw)
-
-    def _restart(idx):
-        """Three more starts per curve in ``idx``, fitted together in one batch: the EC50 at
-        the quartiles of the tested log-doses, the slope sign flipped for the middle one."""
-        lw = np.where(pos[idx], lxs[idx], np.nan)
-        lw = np.where(np.isnan(lw).all(axis=1, keepdims=True), 0.0, lw)
-        ymin = np.where(valid[idx], ys[idx], big).min(axis=1)
-        ymax = np.where(valid[idx], ys[idx], -big).max(axis=1)
-        sgn = np.where(th0[idx, 0] < 0, -1.0, 1.0)
-        alts = []
-        for q, flip in ((0.25, 1.0), (0.5, -1.0), (0.75, 1.0)):
-            eq = np.nanquantile(lw, q, axis=1)
-            alt = np.column_stack([sgn * flip, ymin, ymax, eq])
-            alts.append(np.where(free[idx], alt, fz[idx]))
-        k = len(alts)
-        rep = np.tile(idx, k)
-        t2, r2, c2, i2, st2 = _lm(
-            lxs[rep], ys[rep], w[rep], np.vstack(alts), free[rep], eta_lo[rep], eta_hi[rep], **kw
-        )
-        for j in range(k):
-            part = slice(j * idx.size, (j + 1) * idx.size)
-            tj, rj, cj, ij, sj = t2[part], r2[part], c2[part], i2[part], st2[part]
-            # never trade a lower RSS for a worse one; prefer converged at equal RSS
-            better = (rj < rss[idx] * (1 - 1e-10)) | (
-                cj & ~conv[idx] & (rj <= rss[idx] * (1 + 1e-8))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            th_start = np.column_stack(
+                [
+                    st[:, 0],
+                    (st[:, 1] - ym) / ysd,
+                    (st[:, 2] - ym) / ysd,
+                    (st[:, 3] if x_is_log else np.log(st[:, 3])) - lc,
+                ]
             )
-            sel = idx[better]
-            theta[sel], rss[sel], conv[sel] = tj[better], rj[better], cj[better]
-            n_iter[sel], stall[sel] = ij[better], sj[better]
-
+    kw = {"max_iter": max_iter, "ftol": ftol, "xtol": xtol}
     n_free = free.sum(axis=1)
     df = nv - n_free
-    cov_s = None
     changed = np.zeros(n, dtype=bool)  # rows whose estimates moved after cov_s was computed
-    if restarts:
-        tss = _rowsum(w * ys**2)
-        # steep curves (|b| > 10) that did not converge are step-like: no start helps them
-        poor = (~conv & (np.abs(theta[:, 0]) <= 10.0)) | (rss > 0.2 * np.maximum(tss, 1e-300))
-        idx = np.flatnonzero(poor & (nv > 0))
-        if idx.size:
-            _restart(idx)
-        # a "converged" point whose Hessian is not positive definite is a saddle, not a
-        # minimum (Newton steps can stop there): try the other starts too
-        cov_s = _covariance(lxs, ys, w, theta, free, rss, df)
-        saddle = conv & (df > 0) & ~np.isfinite(cov_s).all(axis=(1, 2))
-        if saddle.any():
-            _restart(np.flatnonzero(saddle))
-            changed[saddle] = True
+
+    if compiled is not None:
+        theta, rss, conv, n_iter, stall, cov_s = compiled.fit_rows(
+            lxs, zero, ys, w, free, fz, th_start, eta_lo, eta_hi, nv, df, restarts=restarts, **kw
+        )
+    else:
+        theta, rss, conv, n_iter, stall, cov_s = _numpy_engine(
+            lxs, zero, ys, w, valid, pos, free, fz, th_start, eta_lo, eta_hi, nv, df, changed,
+            restarts=restarts, **kw,
+        )  # fmt: skip
 
     # curves whose slope runs away (a step between two doses: no finite optimum) are left
     # as they are and reported as not converged; the others get a scipy trust-region refit
@@ -832,4 +889,5 @@ def fit_ll4_batch(
         se=se,
         free=free,
         x_is_log=x_is_log,
+        engine="numpy" if compiled is None else "compiled",
     )

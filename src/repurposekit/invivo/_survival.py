@@ -148,10 +148,11 @@ class EndpointSurvival:
         return "\n".join(lines)
 
     def plot(self, ax=None, **kwargs):
-        """Kaplan–Meier plot with numbers at risk (``repurposekit.plot.survival.km_plot``)."""
-        kwargs.setdefault("xlabel", "Days from baseline")
-        kwargs.setdefault("ylabel", f"Fraction below {self.threshold_mm3:g} mm³")
-        return self.km.plot(ax=ax, **kwargs)
+        """Kaplan–Meier plot with numbers at risk, medians and the log-rank test
+        (:func:`repurposekit.plot.invivo.endpoint_km`)."""
+        from repurposekit.plot.invivo import endpoint_km
+
+        return endpoint_km(self, ax=ax, **kwargs)
 
 
 def endpoint_survival(

@@ -134,6 +134,7 @@ def lmm_synergy(
     arms: CombinationArms | Mapping[str, str] | Sequence[str] | None = None,
     method: str = "bliss",
     days: Sequence[float] | None = None,
+    day_max: float | None = None,
     per_animal_variance: bool = True,
     robust: bool = True,
     confidence_level: float = 0.95,
@@ -157,6 +158,9 @@ def lmm_synergy(
         Days to evaluate (default: every measured day from the third post-baseline day on,
         so that each refit has at least three measurements per animal; with two, a
         per-animal variance is barely identified and robust SEs are unstable).
+    day_max : float, optional
+        With ``days=None``: stop at this day (e.g. the end of treatment, after which the
+        constant-rate model of log relative volume no longer describes regrowth).
     per_animal_variance : bool
         varIdent residual variance per animal (SynergyLMM's recommended model).
     robust : bool
@@ -179,7 +183,10 @@ def lmm_synergy(
     arms = CombinationArms.coerce(arms, growth)
     post = sorted(d for d in growth.data["day"].unique() if d > growth.baseline_day)
     if days is None:
-        days = post[2:]
+        days = [d for d in post[2:] if day_max is None or d <= day_max]
+    if len(days) == 0:
+        msg = f"no day to evaluate: measured days after baseline are {post}, day_max={day_max}."
+        raise DataValidationError(msg)
     q = stats.norm.ppf(0.5 + confidence_level / 2)
     rows = []
     for t_abs in days:
@@ -237,6 +244,7 @@ def lmm_synergy(
             arms=arms.names,
             method=m,
             days=list(map(float, days)),
+            day_max=day_max,
             per_animal_variance=per_animal_variance,
             robust=robust,
             confidence_level=confidence_level,

@@ -101,6 +101,7 @@ def differential_expression(
     group: str,
     reference: str,
     method: str = "moderated",
+    n_cpus: int = 1,
 ) -> DEResult:
     r"""Compare ``group`` with ``reference`` gene by gene.
 
@@ -118,6 +119,10 @@ def differential_expression(
         eBayes); ``"welch"``: Welch's unequal-variance t test; ``"deseq2"``: PyDESeq2
         (negative-binomial GLM, Wald test, R DESeq2 defaults incl. independent filtering
         and Cook's outlier handling).
+    n_cpus : int
+        Worker processes PyDESeq2 may start (``"deseq2"`` only). Default 1: starting a
+        process pool costs seconds, more than the per-gene fits of a typical bulk RNA-seq
+        experiment; raise it for very large matrices on a free machine.
 
     Returns
     -------
@@ -159,7 +164,7 @@ def differential_expression(
     b = [c for c in cols if g[c] == reference]
     genes = x.index.astype(str)
     if method == "deseq2":
-        table = _deseq2(x[a + b], a, b, group, reference)
+        table = _deseq2(x[a + b], a, b, group, reference, n_cpus=n_cpus)
     else:
         xa, xb = x[a].to_numpy(float), x[b].to_numpy(float)
         n1, n2 = len(a), len(b)
@@ -195,13 +200,18 @@ def differential_expression(
             }
         )
     st = _settings(
-        method=method, group=group, reference=reference, n_group=len(a), n_reference=len(b)
+        method=method,
+        group=group,
+        reference=reference,
+        n_group=len(a),
+        n_reference=len(b),
+        n_cpus=n_cpus,
     )
     return DEResult(table=table, method=method, group=group, reference=reference, settings=st)
 
 
 def _deseq2(
-    counts: pd.DataFrame, a: list[str], b: list[str], group: str, reference: str
+    counts: pd.DataFrame, a: list[str], b: list[str], group: str, reference: str, *, n_cpus: int
 ) -> pd.DataFrame:
     c = counts.to_numpy(float)
     if (c < 0).any() or not np.allclose(c, np.round(c)):
@@ -214,9 +224,11 @@ def _deseq2(
     cts = counts.T.round().astype(int)
     cts.columns = cts.columns.astype(str)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        dds = DeseqDataSet(counts=cts, metadata=meta, design="~condition", quiet=True)
+        dds = DeseqDataSet(
+            counts=cts, metadata=meta, design="~condition", quiet=True, n_cpus=n_cpus
+        )
         dds.deseq2()
-        ds = DeseqStats(dds, contrast=["condition", group, reference], quiet=True)
+        ds = DeseqStats(dds, contrast=["condition", group, reference], quiet=True, n_cpus=n_cpus)
         ds.summary()
     r = ds.results_df
     return pd.DataFrame(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from repurposekit.plot._style import get_ax, palette, tidy_axes
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "allocation",
     "body_weight",
+    "endpoint_km",
     "growth_curves",
     "spaghetti",
     "spaghetti_panel",
@@ -34,15 +36,53 @@ def _colors(groups) -> dict[str, str]:
     return dict(zip(groups, palette(len(groups)), strict=False))
 
 
+def _treatment_band(ax: Axes, treatment: tuple[float, float] | None, *, label: bool = True) -> None:
+    """Shade the treatment period (days ``[start, end)``) and label it at the top."""
+    if treatment is None:
+        return
+    lo, hi = (float(x) for x in treatment)
+    ax.axvspan(lo, hi, color="0.92", zorder=0, lw=0)
+    if label:
+        ax.annotate(
+            "treatment",
+            ((lo + hi) / 2, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, -2),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize="x-small",
+            color="0.35",
+        )
+
+
+def _day_ticks(ax: Axes, last_day: float, *, max_ticks: int = 11) -> None:
+    """Ticks every 7, 14 or 28 days on the day axis (at most ``max_ticks``)."""
+    from matplotlib.ticker import MaxNLocator, MultipleLocator
+
+    for step in (7, 14, 28):
+        if last_day / step + 1 <= max_ticks:
+            ax.xaxis.set_major_locator(MultipleLocator(step))
+            return
+    ax.xaxis.set_major_locator(MaxNLocator(max_ticks - 1, integer=True))
+
+
 def growth_curves(
-    result: Any, *, ax: Axes | None = None, log: bool = False, endpoint: bool = True
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    log: bool = False,
+    endpoint: bool = True,
+    treatment: tuple[float, float] | None = None,
 ) -> Axes:
     """Group mean ± SEM over time (a :class:`repurposekit.invivo.GrowthCurves`).
 
-    The legend gives each group's n; a curve's last point is where its remaining animals
-    were last measured, and points where animals had been removed are drawn hollow.
+    The legend (below the axes) gives each group's n; a curve's last point is where its
+    remaining animals were last measured, and points where animals had been removed are
+    drawn hollow. ``treatment``: (first day, day after the last dose) shaded in grey.
     """
-    ax = get_ax(ax, figsize=(5.6, 3.9))
+    ax = get_ax(ax, figsize=(6.2, 4.6))
+    _treatment_band(ax, treatment)
     t = result.table
     groups = list(result.growth.groups)
     col = _colors(groups)
@@ -81,10 +121,23 @@ def growth_curves(
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("Day")
+    _day_ticks(ax, float(t["day"].max()))
     ax.set_ylabel(_LABELS.get(result.value, result.value) + ", mean ± SEM")
-    ax.legend(loc="upper left", fontsize="x-small")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncol=2,
+        fontsize="x-small",
+        columnspacing=1.2,
+    )
     if (t["n_removed"] > 0).any():
-        ax.set_title("open symbols: some animals already removed", fontsize="x-small", loc="right")
+        min_n = result.settings.get("min_n", 1) if hasattr(result, "settings") else 1
+        stop = f"; a curve stops when < {min_n} animals remain" if min_n > 1 else ""
+        ax.set_title(
+            f"open symbols: some animals already removed at the endpoint{stop}",
+            fontsize="x-small",
+            loc="right",
+        )
     return tidy_axes(ax)
 
 
@@ -125,8 +178,18 @@ def spaghetti(
     return tidy_axes(ax)
 
 
-def spaghetti_panel(growth: Any, *, value: str = "volume_mm3", log: bool = True) -> Figure:
-    """One panel per group with every animal (shared axes); flagged points are circled."""
+def spaghetti_panel(
+    growth: Any,
+    *,
+    value: str = "volume_mm3",
+    log: bool = True,
+    treatment: tuple[float, float] | None = None,
+) -> Figure:
+    """One panel per group with every animal (shared axes); flagged points are circled.
+
+    A cross marks the last measurement of an animal removed at the humane endpoint;
+    ``treatment`` (first day, day after the last dose) is shaded.
+    """
     import matplotlib.pyplot as plt
 
     groups = list(growth.groups)
@@ -136,7 +199,7 @@ def spaghetti_panel(growth: Any, *, value: str = "volume_mm3", log: bool = True)
     fig, axes = plt.subplots(
         nrow,
         ncol,
-        figsize=(2.7 * ncol, 2.4 * nrow + 0.3),
+        figsize=(2.8 * ncol, 2.8 * nrow + 0.3),
         sharex=True,
         sharey=True,
         layout="constrained",
@@ -145,10 +208,22 @@ def spaghetti_panel(growth: Any, *, value: str = "volume_mm3", log: bool = True)
     col = _colors(groups)
     d = growth.data
     flags = growth.flags[growth.flags["flag"] == "volume_jump"]
-    for ax, g in zip(axes.flat, groups, strict=False):
+    ended = set()
+    if value == "volume_mm3":
+        reached = d[d["volume_mm3"] >= growth.endpoint_mm3]
+        ended = set(reached["subject"])
+    last_day = float(d["day"].max())
+    for k, (ax, g) in enumerate(zip(axes.flat, groups, strict=False)):
+        _treatment_band(ax, treatment, label=k == 0)
         sub = d[d["group"] == g]
-        for _, a in sub.groupby("subject", sort=False):
+        n_end = 0
+        for s_, a in sub.groupby("subject", sort=False):
             ax.plot(a["day"], a[value], color=col[g], lw=0.9, marker=".", ms=3)
+            if s_ in ended:
+                n_end += 1
+                ax.plot(
+                    a["day"].iloc[-1], a[value].iloc[-1], "x", color=col[g], ms=5, mew=1.2
+                )
         fl = sub.merge(flags[["subject", "day"]], on=["subject", "day"])
         if len(fl):
             ax.scatter(
@@ -156,10 +231,34 @@ def spaghetti_panel(growth: Any, *, value: str = "volume_mm3", log: bool = True)
             )
         if value == "volume_mm3":
             ax.axhline(growth.endpoint_mm3, color="0.5", ls=":", lw=1)
-        ax.set_title(f"{g} (n={sub['subject'].nunique()})", fontsize="small")
+        n_g = sub["subject"].nunique()
+        ax.set_title(f"{g}\n(n={n_g}, {n_end} at endpoint)", fontsize="small")
         if log:
             ax.set_yscale("log")
+        _day_ticks(ax, last_day, max_ticks=6)
+        ax.tick_params(labelsize="x-small")
         tidy_axes(ax)
+    if value == "volume_mm3":
+        # label the endpoint line where no curve is: right end of the panel whose animals
+        # left earliest
+        last = sorted(groups, key=lambda g: float(d.loc[d["group"] == g, "day"].max()))[0]
+        axes.flat[groups.index(last)].annotate(
+            f"endpoint {growth.endpoint_mm3:g} mm³",
+            (1.0, growth.endpoint_mm3),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize="x-small",
+            color="0.35",
+        )
+    if log:
+        from matplotlib.ticker import FuncFormatter, LogLocator
+
+        for ax in axes.flat:
+            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.supxlabel("Day", fontsize="small")
@@ -204,18 +303,37 @@ def waterfall(result: Any, *, ax: Axes | None = None) -> Axes:
         )
         ax.set_xticks([])
         return tidy_axes(ax)
-    t = result.table.sort_values("best_response_pct", ascending=False).reset_index(drop=True)
+    t = result.table
+    by_group = "group" in t.columns and t["group"].nunique() > 1
+    if by_group:
+        # one block per group (study order), sorted within the block, a gap between blocks
+        groups = list(dict.fromkeys(t["group"]))
+        blocks = [
+            t[t["group"] == g].sort_values("best_response_pct", ascending=False) for g in groups
+        ]
+        xs, x0, centres = [], 0, []
+        for b in blocks:
+            xs.append(np.arange(x0, x0 + len(b)))
+            centres.append(x0 + (len(b) - 1) / 2)
+            x0 += len(b) + 1
+        x = np.concatenate(xs)
+        t = pd.concat(blocks, ignore_index=True)
+    else:
+        t = t.sort_values("best_response_pct", ascending=False).reset_index(drop=True)
+        x = np.arange(len(t))
     colors = [_CALL_COLORS.get(c, "0.6") for c in t["mrecist"]]
     y = t["best_response_pct"].clip(upper=200)
-    ax.bar(np.arange(len(t)), y, color=colors, width=0.85)
+    ax.bar(x, y, color=colors, width=0.85)
     for thr, lab in ((35, "+35 % (PD)"), (-50, "−50 % (PR)"), (-95, "−95 % (CR)")):
         ax.axhline(thr, color="0.4", ls=":", lw=0.9)
         ax.annotate(
             lab,
-            (len(t) - 0.5, thr),
-            xytext=(2, 1),
+            (1.0, thr),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 0),
             textcoords="offset points",
-            fontsize="xx-small",
+            va="center",
+            fontsize="x-small",
             color="0.3",
         )
     ax.axhline(0, color="k", lw=0.8)
@@ -229,19 +347,43 @@ def waterfall(result: Any, *, ax: Axes | None = None) -> Axes:
         ],
         fontsize="x-small",
         loc="upper right",
+        ncol=4 if by_group else 1,
+        bbox_to_anchor=(1.0, 1.12) if by_group else None,
+        handlelength=1.0,
+        columnspacing=1.0,
     )
-    ax.set_xticks([])
-    ax.set_xlabel(f"animals (n={len(t)}), sorted")
+    if by_group:
+        n = t.groupby("group", sort=False).size()
+        ax.set_xticks(
+            centres, [f"{g}\n(n={n[g]})" for g in groups], fontsize="x-small", wrap=True
+        )
+        ax.tick_params(axis="x", length=0)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"animals (n={len(t)}), sorted")
+    ax.set_xlim(x.min() - 0.8, x.max() + 0.8)
     ax.set_ylabel("Best response, ΔV from baseline (%)")
     if (t["best_response_pct"] > 200).any():
         ax.set_title("bars clipped at +200 %", fontsize="x-small", loc="left")
     return tidy_axes(ax)
 
 
-def body_weight(result: Any, *, ax: Axes | None = None) -> Axes:
-    """Mean ± SEM body-weight change (%) per group, with the −15 % and −20 % lines."""
-    ax = get_ax(ax, figsize=(5.6, 3.6))
+def body_weight(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    treatment: tuple[float, float] | None = None,
+    min_n: int = 1,
+) -> Axes:
+    """Mean ± SEM body-weight change (%) per group, with the −15 % and −20 % lines.
+
+    ``treatment`` (first day, day after the last dose) is shaded; a group's curve stops on
+    days where fewer than ``min_n`` animals were weighed.
+    """
+    ax = get_ax(ax, figsize=(6.2, 4.0))
+    _treatment_band(ax, treatment)
     gs = result.groups
+    gs = gs[gs["n"] >= min_n]
     groups = list(dict.fromkeys(gs["group"]))
     col = _colors(groups)
     for g in groups:
@@ -258,19 +400,25 @@ def body_weight(result: Any, *, ax: Axes | None = None) -> Axes:
         )
     ax.axhline(0, color="k", lw=0.8)
     for thr, ls in ((-15, "--"), (-20, ":")):
-        ax.axhline(thr, color="#D55E00", ls=ls, lw=1)
+        ax.axhline(thr, color="0.3", ls=ls, lw=1)
         ax.annotate(
-            f"{thr} %",
-            (ax.get_xlim()[1], thr),
-            xytext=(-22, 2),
+            f"−{-thr} % loss",
+            (1.0, thr),
+            xycoords=("axes fraction", "data"),
+            xytext=(3, 0),
             textcoords="offset points",
+            va="center",
             fontsize="x-small",
-            color="#D55E00",
+            color="0.3",
         )
     n15 = int(result.animals["loss_ge_15"].sum())
     n20 = int(result.animals["loss_ge_20"].sum())
-    ax.set_title(f"animals with ≥15 % loss: {n15}, ≥20 %: {n20}", fontsize="x-small", loc="right")
+    stop = f"; curves stop when < {min_n} animals remain" if min_n > 1 else ""
+    ax.set_title(
+        f"animals with ≥ 15 % loss: {n15}, ≥ 20 %: {n20}{stop}", fontsize="x-small", loc="right"
+    )
     ax.set_xlabel("Day")
+    _day_ticks(ax, float(gs["day"].max()))
     ax.set_ylabel("Body-weight change (%), mean ± SEM")
     lo = min(-22.0, float((gs["mean_pct_change"] - gs["sem"].fillna(0)).min()) - 2)
     ax.set_ylim(lo, None)
@@ -316,23 +464,46 @@ def synergy_over_time(result: Any, *, ax: Axes | None = None) -> Axes:
             if star:
                 ax.annotate(
                     star,
-                    (r.day, r.ci_high),
-                    xytext=(0, 2),
+                    (r.day, r.ci_low),
+                    xytext=(0, -2),
                     textcoords="offset points",
                     ha="center",
+                    va="top",
                     fontsize="small",
                 )
         ax.set_xlabel("Day (model refitted on data up to this day)")
-        ax.set_ylabel(f"{result.method.upper()} combination index")
+        _day_ticks(ax, float(t["day"].max()))
+        name = {"bliss": "Bliss", "hsa": "HSA", "ra": "Response-additivity"}.get(
+            result.method, result.method
+        )
+        ax.set_ylabel(f"{name} combination index (log scale)")
+        ax.annotate(
+            "additive",
+            (1.0, 1.0),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize="x-small",
+            color="0.35",
+        )
         ax.set_title(
             f"{result.arms.combination}: CI < 1 synergy; {'robust CR2' if t['robust'].iloc[0] else 'model'} SE; "
             "* p<.05 ** p<.01 *** p<.001",
             fontsize="x-small",
         )
-        from matplotlib.ticker import FormatStrFormatter
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-        ax.yaxis.set_major_formatter(FormatStrFormatter("%.2g"))
-        ax.yaxis.set_minor_formatter(FormatStrFormatter("%.2g"))
+        lo = float(np.nanmin(np.r_[t["ci_low"].to_numpy(float), 1.0]))
+        hi = float(np.nanmax(np.r_[t["ci_high"].to_numpy(float), 1.0]))
+        decades = np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+        cands = np.array([m * 10**d for d in decades for m in (1, 2, 5)])
+        ticks = cands[(cands >= lo / 1.3) & (cands <= hi * 1.3)]
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylim(lo / 1.45, hi * 1.25)
         return tidy_axes(ax)
     boot = result.bootstrap
     r = t.iloc[0]
@@ -385,3 +556,61 @@ def allocation(result: Any, *, ax: Axes | None = None, variable: str = "volume_m
     )
     ax.set_ylabel(_LABELS.get(variable, variable) + " at randomisation")
     return tidy_axes(ax)
+
+
+def _fmt_median(r) -> str:
+    if not np.isfinite(r["median"]):
+        return "not reached"
+    lo = "NA" if not np.isfinite(r.get("lower", np.nan)) else f"{r['lower']:g}"
+    hi = "NA" if not np.isfinite(r.get("upper", np.nan)) else f"{r['upper']:g}"
+    return f"{r['median']:g} d ({lo}–{hi})"
+
+
+def endpoint_km(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    treatment: tuple[float, float] | None = None,
+    risk_every: float = 7.0,
+    ci: bool = False,
+    **kwargs: Any,
+) -> Axes:
+    """Kaplan–Meier of time to the volume endpoint with medians and the log-rank test.
+
+    Draws :func:`repurposekit.plot.survival.km_plot` (numbers at risk every ``risk_every``
+    days, dotted guides to each reached median) for a
+    :class:`repurposekit.invivo.EndpointSurvival` and adds a box with each group's median
+    (95 % CI; "not reached" when S(t) stays above 0.5) and the overall log-rank χ² and p.
+    ``ci``: shade pointwise CIs (off by default: four overlapping bands hide the curves).
+    """
+    from repurposekit.plot.survival import km_plot
+
+    tmax = float(result.times["time"].max()) if len(result.times) else 1.0
+    kwargs.setdefault("xlabel", "Days from the first dose")
+    kwargs.setdefault("ylabel", f"Fraction of animals below {result.threshold_mm3:g} mm³")
+    kwargs.setdefault("show_median", True)
+    kwargs.setdefault("risk_times", np.arange(0.0, tmax + 1e-9, risk_every))
+    if ax is None:
+        ax = get_ax(None, figsize=(8.4, 4.6 + 0.18 * len(result.km.groups)))
+    if treatment is not None:
+        _treatment_band(ax, treatment)
+    km_plot(result.km, ax=ax, ci=ci, **kwargs)
+    med = result.medians()
+    lines = ["Median time to endpoint (95 % CI):"]
+    lines += [f"  {r['group']}: {_fmt_median(r)}" for _, r in med.iterrows()]
+    lr = result.logrank
+    p = f"{lr.p_value:.2g}" if lr.p_value >= 1e-4 else f"{lr.p_value:.1e}"
+    lines.append(f"Log-rank χ² = {lr.chisq:.1f} (df {lr.df}), p = {p}")
+    ax.annotate(
+        "\n".join(lines),
+        xy=(1.02, 0.52),
+        xycoords="axes fraction",
+        ha="left",
+        va="top",
+        fontsize="x-small",
+        bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "0.75", "lw": 0.8},
+    )
+    ax.set_title(
+        f"Time to {result.threshold_mm3:g} mm³: log-rank p = {p}", fontsize="small", loc="left"
+    )
+    return ax

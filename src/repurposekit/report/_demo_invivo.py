@@ -22,9 +22,11 @@ def build(out: Path) -> Section:
     sec = Section("invivo", "Xenograft study: H295R defactinib + mitotane (simulated)", out)
     sec.text(
         "Simulated 4-arm study (8 mice per arm) following the protocol of the application note: "
-        "randomisation at 100–150 mm³, defactinib 50 mg/kg PO BID 3 weeks on / 1 off, mitotane "
-        "200 mg/kg PO QD, calipers 3×/week (V = L·W²/2), weights 2×/week, humane endpoint "
-        "1,500 mm³. The data are simulated (see datasets/invivo/PROVENANCE.md).",
+        f"randomisation at 100–150 mm³; {design.duration_days} days of treatment (defactinib "
+        "50 mg/kg PO BID 3 weeks on / 1 off, mitotane 200 mg/kg PO QD), then follow-up to "
+        f"day {design.duration_days + design.follow_up_days} with calipers 3×/week "
+        "(V = L·W²/2) and weights 2×/week; each mouse is removed when its tumour reaches the "
+        "humane endpoint (1,500 mm³). The data are simulated (see datasets/invivo/PROVENANCE.md).",
         kind="note",
     )
     cand = pd.read_csv(folder / "candidates.csv")
@@ -63,15 +65,19 @@ def build(out: Path) -> Section:
         groups=[g.name for g in design.groups],
         endpoint_mm3=design.endpoint_mm3,
     )
+    treat = (0.0, float(design.duration_days))
+    half = min(design.group_sizes.values()) // 2
     sec.figure(
-        iv.growth_curves(gd).plot().figure,
+        iv.growth_curves(gd, min_n=half).plot(treatment=treat).figure,
         "growth_curves",
-        caption="Mean ± SEM tumour volume; hollow symbols: some animals had reached the endpoint and left.",
+        caption=f"Mean ± SEM tumour volume; grey: treatment period; hollow symbols: some animals "
+        f"had reached the endpoint and left; a group's curve stops when fewer than {half} "
+        "animals remain.",
     )
     sec.figure(
-        spaghetti_panel(gd),
+        spaghetti_panel(gd, treatment=treat),
         "spaghetti",
-        caption="Every animal (log scale); dotted line: humane endpoint.",
+        caption="Every animal (log scale); dotted line: humane endpoint; ×: removed at the endpoint.",
     )
     day = iv.default_day(gd)
     tgi = pd.concat(
@@ -83,7 +89,9 @@ def build(out: Path) -> Section:
     sec.table(
         tgi,
         "tgi",
-        caption=f"TGI (%) on day {day:g} (last day with ≥ half of every group) with stratified-bootstrap 95 % CIs; T/C % = 100·mean V_T / mean V_C.",
+        caption=f"TGI (%) on day {day:g}, the last day on which every group still has at least "
+        "half of its animals (later means would describe only the slow-growing survivors), with "
+        "stratified-bootstrap 95 % CIs; T/C % = 100·mean V_T / mean V_C.",
     )
     lmm = iv.fit_growth_lmm(gd, robust=True)
     sec.table(
@@ -91,11 +99,12 @@ def build(out: Path) -> Section:
         "lmm",
         caption="Mixed model logRTV ~ 0 + day:group with a random slope per animal (REML): growth rate per day.",
     )
-    syn = iv.lmm_synergy(gd, arms=design.combination)
+    syn = iv.lmm_synergy(gd, arms=design.combination, day_max=treat[1])
     sec.table(
         syn.table.drop(columns=["method", "robust"]),
         "synergy",
-        caption="SynergyLMM Bliss synergy over time (varIdent model, CR2 robust SE). "
+        caption="SynergyLMM Bliss synergy over the treatment period (model refitted on days ≤ t; "
+        "varIdent model, CR2 robust SE). "
         + syn.table["convention"].iloc[0]
         + ".",
     )
@@ -111,19 +120,24 @@ def build(out: Path) -> Section:
     )
     bw = iv.body_weight_change(gd)
     sec.figure(
-        bw.plot().figure, "body_weight", caption="Body-weight change; dashed −15 %, dotted −20 %."
+        bw.plot(treatment=treat, min_n=half).figure,
+        "body_weight",
+        caption="Body-weight change; grey: treatment period; dashed −15 %, dotted −20 %; a "
+        f"group's curve stops when fewer than {half} animals remain.",
     )
     es = iv.endpoint_survival(gd)
     sec.table(
         es.to_frame(),
         "survival",
-        caption=f"Time to {es.threshold_mm3:g} mm³ (first measured day at or above; censored at last measurement); median NaN = not reached.",
+        caption=f"Time to {es.threshold_mm3:g} mm³ (first measured day at or above; censored at "
+        "the last measurement); median NaN = not reached; hazard ratios vs vehicle"
+        + (" (Firth-penalised: monotone likelihood)" if es.settings["cox_firth"] else "")
+        + ".",
     )
-    try:
-        sec.figure(es.plot().figure, "km", caption="Kaplan–Meier: time to 1,500 mm³.")
-    except (ImportError, AttributeError):
-        sec.text(
-            "Kaplan–Meier figure: the survival plotting module is not available yet.",
-            kind="warning",
-        )
+    sec.figure(
+        es.plot(treatment=treat).figure,
+        "km",
+        caption=f"Kaplan–Meier: time to {es.threshold_mm3:g} mm³ with medians (95 % CI) and the "
+        "log-rank test; ticks: animals censored (study end) without reaching the endpoint.",
+    )
     return sec
