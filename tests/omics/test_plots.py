@@ -38,3 +38,27 @@ def test_result_plots_return_axes(rng):
         assert isinstance(res.summary(), str)
         assert isinstance(res.to_frame(), pd.DataFrame)
     assert np.isfinite(results[1].table["hr"]).all()
+
+
+def test_km_and_forest_delegate_to_survival_plots(rng):
+    """Omics KM/forest figures are plot.survival's, plus the cut point, corrected p and BH q."""
+    n = 80
+    idx = [f"s{i}" for i in range(n)]
+    x = pd.Series(rng.normal(size=n), index=idx, name="SIG")
+    t = rng.exponential(np.exp(-0.8 * x.to_numpy())) * 10
+    clin = pd.DataFrame({"time": t, "event": 1}, index=idx)
+    opt = omics.cutpoint_analysis(x, clin, method="optimal")
+    ax = opt.plot(time_label="months")
+    texts = [a.get_text() for a in ax.texts]
+    assert "Number at risk" in texts  # km_plot's risk table
+    assert any("corrected (Lausen–Schumacher)" in s for s in texts)
+    labels = [h.get_label() for h in ax.get_legend().legend_handles]
+    assert labels[0].startswith(f"low, ≤ {opt.cutpoint:.3g} (n=")
+    assert ax.get_xlabel() == "months"
+    feats = pd.DataFrame({"SIG": x, "noise": rng.normal(size=n)}, index=idx)
+    assoc = omics.survival_association(feats, clin)
+    ax = assoc.plot()
+    assert ax.get_xscale() == "log"
+    assert [tk.get_text() for tk in ax.get_yticklabels()] == ["SIG", "noise"]  # by p, top first
+    q = assoc.table.set_index("feature").loc["SIG", "q_value"]
+    assert any(s.get_text().endswith(f"q = {q:.2g}") for s in ax.texts)

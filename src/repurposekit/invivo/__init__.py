@@ -9,6 +9,7 @@ Typical flow::
     invivo.tumour_growth_inhibition(gd, day=21)
     invivo.lmm_synergy(gd, arms=("Vehicle", "A", "B", "A+B"))
     invivo.endpoint_survival(gd, threshold_mm3=1500)
+    invivo.synergy_power(gd, n_per_group=(6, 8, 10), day=21)  # a-priori power
 
 Every synergy number carries its sign convention (``convention`` column).
 """
@@ -56,6 +57,7 @@ from repurposekit.invivo._growth import (
     growth_curves,
     growth_rates,
 )
+from repurposekit.invivo._power import SynergyPower, synergy_power
 from repurposekit.invivo._survival import (
     ENDPOINT_RULES,
     EndpointSurvival,
@@ -89,6 +91,7 @@ __all__ = [
     "InVivoSynergy",
     "MRecist",
     "StudyDesign",
+    "SynergyPower",
     "TGIResult",
     "animal_doses",
     "auc_growth_rate",
@@ -112,6 +115,7 @@ __all__ = [
     "randomize",
     "response_counts",
     "study_calendar",
+    "synergy_power",
     "tgi_synergy",
     "time_to_endpoint",
     "tumour_growth_inhibition",

@@ -385,18 +385,11 @@ class CutpointResult:
 
 
 def km_median(time: np.ndarray, event: np.ndarray) -> float:
-    """Kaplan–Meier median (first time S(t) ≤ 0.5; NaN if not reached)."""
-    order = np.argsort(time, kind="stable")
-    t, e = time[order], event[order]
-    ut = np.unique(t[e == 1])
-    s = 1.0
-    for u in ut:
-        at_risk = (t >= u).sum()
-        d = ((t == u) & (e == 1)).sum()
-        s *= 1 - d / at_risk
-        if s <= 0.5 + 1e-12:
-            return float(u)
-    return float("nan")
+    """Kaplan–Meier median as R ``survfit`` (NaN if not reached), via the survival module."""
+    from repurposekit.survival import kaplan_meier
+
+    km = kaplan_meier(pd.DataFrame({"time": np.asarray(time, float), "event": np.asarray(event)}))
+    return float(km.median()["median"].iloc[0])
 
 
 def cutpoint_analysis(

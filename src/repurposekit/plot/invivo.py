@@ -18,6 +18,7 @@ __all__ = [
     "body_weight",
     "endpoint_km",
     "growth_curves",
+    "power_curve",
     "spaghetti",
     "spaghetti_panel",
     "synergy_over_time",
@@ -54,6 +55,15 @@ def _treatment_band(ax: Axes, treatment: tuple[float, float] | None, *, label: b
             fontsize="x-small",
             color="0.35",
         )
+
+
+def _plain_log_ticks(ax: Axes) -> None:
+    """1-2-5 ticks written as plain numbers (not 10^k) on a log y axis."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _day_ticks(ax: Axes, last_day: float, *, max_ticks: int = 11) -> None:
@@ -120,6 +130,7 @@ def growth_curves(
         )
     if log:
         ax.set_yscale("log")
+        _plain_log_ticks(ax)
     ax.set_xlabel("Day")
     _day_ticks(ax, float(t["day"].max()))
     ax.set_ylabel(_LABELS.get(result.value, result.value) + ", mean ± SEM")
@@ -132,9 +143,9 @@ def growth_curves(
     )
     if (t["n_removed"] > 0).any():
         min_n = result.settings.get("min_n", 1) if hasattr(result, "settings") else 1
-        stop = f"; a curve stops when < {min_n} animals remain" if min_n > 1 else ""
+        stop = f"; curves stop at < {min_n} animals" if min_n > 1 else ""
         ax.set_title(
-            f"open symbols: some animals already removed at the endpoint{stop}",
+            f"open symbols: some animals removed at the endpoint{stop}",
             fontsize="x-small",
             loc="right",
         )
@@ -148,9 +159,14 @@ def spaghetti(
     value: str = "volume_mm3",
     groups: list[str] | None = None,
     log: bool = True,
+    treatment: tuple[float, float] | None = None,
 ) -> Axes:
-    """Every animal's curve, coloured by group (a :class:`repurposekit.invivo.GrowthData`)."""
-    ax = get_ax(ax, figsize=(5.6, 3.9))
+    """Every animal's curve, coloured by group (a :class:`repurposekit.invivo.GrowthData`).
+
+    ``treatment`` (first day, day after the last dose) is shaded; the legend sits below.
+    """
+    ax = get_ax(ax, figsize=(6.2, 4.6))
+    _treatment_band(ax, treatment)
     d = growth.data
     gl = list(growth.groups) if groups is None else groups
     col = _colors(list(growth.groups))
@@ -172,9 +188,11 @@ def spaghetti(
         ax.axhline(growth.endpoint_mm3, color="0.5", ls=":", lw=1)
     if log:
         ax.set_yscale("log")
+        _plain_log_ticks(ax)
     ax.set_xlabel("Day")
+    _day_ticks(ax, float(d["day"].max()))
     ax.set_ylabel(_LABELS.get(value, value))
-    ax.legend(loc="upper left", fontsize="x-small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize="x-small")
     return tidy_axes(ax)
 
 
@@ -254,11 +272,8 @@ def spaghetti_panel(
             color="0.35",
         )
     if log:
-        from matplotlib.ticker import FuncFormatter, LogLocator
-
         for ax in axes.flat:
-            ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            _plain_log_ticks(ax)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.supxlabel("Day", fontsize="small")
@@ -614,3 +629,46 @@ def endpoint_km(
         f"Time to {result.threshold_mm3:g} mm³: log-rank p = {p}", fontsize="small", loc="left"
     )
     return ax
+
+
+def power_curve(result: Any, *, ax: Axes | None = None, target: float = 0.8) -> Axes:
+    """Power of the synergy test against animals per group (a
+    :class:`repurposekit.invivo.SynergyPower`): simulated power ± 95 % Monte Carlo
+    interval, the closed-form curve and the ``target`` line."""
+    ax = get_ax(ax, figsize=(5.2, 3.6))
+    t = result.table
+    ax.errorbar(
+        t["n_per_group"],
+        t["power"],
+        yerr=1.96 * t["power_se"],
+        color="#0072B2",
+        marker="o",
+        capsize=3,
+        label="simulated (refitted LMM)",
+    )
+    ax.plot(
+        t["n_per_group"], t["power_analytic"], color="0.4", ls="--", lw=1, label="closed form"
+    )
+    ax.axhline(target, color="#D55E00", ls=":", lw=1)
+    ax.annotate(
+        f"{target:.0%}",
+        (1.0, target),
+        xycoords=("axes fraction", "data"),
+        xytext=(3, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize="x-small",
+        color="#D55E00",
+    )
+    ax.set_ylim(0, 1.02)
+    ax.set_xticks(t["n_per_group"])
+    ax.set_xlabel("Animals per group")
+    ax.set_ylabel("Power")
+    r0 = t.iloc[0]
+    ax.set_title(
+        f"{result.method.upper() if result.method == 'hsa' else 'Bliss'} synergy, day "
+        f"{r0['day']:g}: effect {r0['effect']:.3g}/day (CI {r0['combination_index']:.2g})",
+        fontsize="x-small",
+    )
+    ax.legend(fontsize="x-small", loc="lower right")
+    return tidy_axes(ax)

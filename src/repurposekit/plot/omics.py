@@ -1,4 +1,9 @@
-"""Figures for transcriptomics and biomarkers: score heatmap, enrichment, forest, KM, CNA frequency."""
+"""Figures for transcriptomics and biomarkers: score heatmap, enrichment, forest, KM, CNA frequency.
+
+Kaplan–Meier and forest figures are drawn by :mod:`repurposekit.plot.survival` (``km_plot``,
+``forest_plot``); the functions here add only what is specific to biomarker work: the cut
+point in the group labels and the search-corrected p, strata log-rank p, BH q per feature.
+"""
 
 from __future__ import annotations
 

@@ -262,8 +262,8 @@ def musyc_surface(
     --------
     >>> e = musyc_surface([0.0, 1e-6, 1e-3], [0.0, 0.0, 1e-3], E1=0.5, E2=0.3, E3=0.0,
     ...                   h1=1.0, h2=1.0, C1=1e-6, C2=1e-6)
-    >>> [round(float(v), 4) for v in e]
-    [1.0, 0.75, 0.0]
+    >>> [round(float(v), 4) for v in e]  # no drug, drug 1 at C1, both at 1000 x C
+    [1.0, 0.75, 0.0008]
     """
     if solver not in ("auto", "closed", "linear"):
         msg = f"solver must be 'auto', 'closed' or 'linear', not {solver!r}."
@@ -654,7 +654,7 @@ def fit_musyc(
     >>> df = pd.DataFrame({"dose1_molar": d1, "dose2_molar": d2, "E": e})
     >>> fit = fit_musyc(df, response="E", input_scale="fraction")
     >>> round(fit.params["alpha12"], 3), round(fit.params["alpha21"], 3), round(fit.beta, 3)
-    (2.0, 0.5, 1.0)
+    (2.0, 0.5, 0.25)
     """
     require_columns(data, [dose_a, dose_b, response])
     if input_scale is None:

@@ -17,7 +17,7 @@ Everything written here is synthetic (CC0); no patient data. See PROVENANCE.md.
    * ``immune`` (interferon α/γ, allograft rejection): no effect.
 
    A gene that belongs to several programmes follows the first in the order above, so the
-   FAK/ECM sets carry no proliferation signal by construction.
+   FAK/ECM sets contain no proliferation-driven gene.
 2. ``acc_simulated_segments.tsv`` + ``acc_simulated_biomarkers.tsv`` — 228 ACC-like patients:
    PTK2 copy-number segments (~44 % gain), KRAS mutation, pY397-FAK H-score, FAK score and
    overall survival.
