@@ -222,3 +222,33 @@ def test_design_from_dict_errors():
         StudyDesign.from_dict(
             {**ok, "combination": {"control": "V", "a": "A", "b": "B", "combination": "AB"}}
         )
+
+
+def test_follow_up_extends_measurements_not_dosing():
+    # 2 weeks of treatment + 2 weeks of follow-up: calipers Mon/Wed/Fri for 4 weeks,
+    # dosing only in the first 2
+    base = _design("QD", days=14)
+    d = StudyDesign.from_dict(
+        {
+            "study": {"start_date": "2026-01-05", "duration_days": 14, "follow_up_days": 14},
+            "groups": [{"name": "Drug", "n": 2, "agents": [{"agent": "x", "dose_mg_per_kg": 1}]}],
+        }
+    )
+    assert d.follow_up_days == 14
+    plan = measurement_plan(d)
+    assert len(plan[plan.task == "calipers"]) == 12  # 4 weeks × 3
+    assert plan["study_day"].max() == 25  # Friday of week 4
+    assert len(measurement_plan(d, extra_days=0)) == len(measurement_plan(base))
+    assert dosing_calendar(d)["study_day"].max() == 13
+    cal = study_calendar(d)
+    assert cal.loc[cal.kind == "dosing", "study_day"].max() == 13
+    assert cal["study_day"].max() == 25
+
+
+def test_negative_follow_up_is_an_error():
+    spec = {
+        "study": {"start_date": "2026-01-05", "duration_days": 14, "follow_up_days": -3},
+        "groups": [{"name": "V", "n": 2}],
+    }
+    with pytest.raises(DataValidationError, match=r"d.toml: \[study\] follow_up_days: -3"):
+        StudyDesign.from_dict(spec, source="d.toml")

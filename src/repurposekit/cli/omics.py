@@ -90,6 +90,8 @@ def score(
 ) -> None:
     """Score gene sets in every sample; writes scores.csv, gene_set_matching.csv, heatmap.png.
 
+    Files of the example: the bundled demo folder, repurposekit.datasets.path('omics').
+
     Example: rk omics score expression.tsv.gz --gene-sets builtin:all_symbols --method ssgsea --min-size 5 --max-size 500 --out out
     """
     from repurposekit.io.expression import read_expression
@@ -138,6 +140,8 @@ def enrich(
     out: Path = typer.Option(Path("rk-omics"), "--out", help="Output folder."),
 ) -> None:
     """Over-representation (hypergeometric + BH) or preranked GSEA (GSEA desktop NES/FDR).
+
+    Files of the example: the bundled demo folder, repurposekit.datasets.path('omics').
 
     Example: rk omics enrich out/ranking.rnk --gene-sets builtin:hallmark --out out
     """
@@ -214,6 +218,8 @@ def survival(
 ) -> None:
     """Cox per feature (HR per SD, Wald p, concordance, BH) + median-split log-rank; forest and KM plots.
 
+    Files of the example: the bundled demo folder, repurposekit.datasets.path('omics').
+
     Example: rk omics survival out/scores.csv --clinical clinical.tsv --km HALLMARK_G2M_CHECKPOINT --out out
     """
     from repurposekit._validate import read_table
@@ -276,6 +282,8 @@ def cna(
     out: Path = typer.Option(Path("rk-omics"), "--out", help="Output folder."),
 ) -> None:
     """Call gain/amplification per sample and report frequency with exact (Clopper–Pearson) CI.
+
+    Files of the example: the bundled demo folder, repurposekit.datasets.path('omics').
 
     Example: rk omics cna acc_simulated_segments.tsv --genes PTK2 --cohort acc_simulated_biomarkers.tsv --out out
     """
@@ -345,6 +353,8 @@ def de(
     out: Path = typer.Option(Path("rk-omics"), "--out", help="Output folder."),
 ) -> None:
     """Differential expression; writes de.csv, ranking.rnk (for 'rk omics enrich') and volcano.png.
+
+    Files of the example: the bundled demo folder, repurposekit.datasets.path('omics').
 
     Example: rk omics de expression.tsv.gz --groups clinical.tsv --group-column erlev --group 3 --reference 0 --out out
     """

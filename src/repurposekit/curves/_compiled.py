@@ -26,7 +26,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["fit_rows"]
+from repurposekit.curves._kernels import _ETA_SPAN, _ZERO_LX
+
+__all__ = ["fit_batch"]
 
 # error_model="numpy": a division by zero gives inf/NaN as in numpy (no ZeroDivisionError)
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -380,13 +382,16 @@ def _lm(lx, y, w, th0, fr, eta_lo, eta_hi, max_iter, ftol, xtol, th, work, a, rh
 
 
 @njit(**_OPTS)
-def _inv4(h, out):
-    """Inverse of a 4x4 matrix by Gauss–Jordan with partial pivoting; False when singular."""
-    aug = np.zeros((4, 8))
+def _inv4(h, out, aug):
+    """Inverse of a 4x4 matrix (Gauss–Jordan, partial pivoting); False when singular.
+
+    ``aug`` is a (4, 8) scratch array. A zero pivot means an exactly singular matrix, where
+    numpy's ``inv`` (LAPACK ``gesv``) raises and the numpy engine leaves NaN.
+    """
     for i in range(4):
         for k in range(4):
             aug[i, k] = h[i, k]
-        aug[i, 4 + i] = 1.0
+            aug[i, 4 + k] = 1.0 if i == k else 0.0
     for col in range(4):
         piv = col
         for i in range(col + 1, 4):
@@ -415,16 +420,21 @@ def _inv4(h, out):
 
 
 @njit(**_OPTS)
-def _covariance(lx, y, w, th, fr, rss, df, cov, h):
-    """drc's covariance ``(H/2)^-1 RSS/df`` in (b, c, d, eta) of one curve (``_covariance``)."""
+def _covariance(lx, y, w, th, fr, rss, df, cov, h, sec, jac, aug):
+    """drc's covariance ``(H/2)^-1 RSS/df`` in (b, c, d, eta) of one curve (``_covariance``).
+
+    Second derivatives of f (``u = log x - eta``, ``g = s (1 - s)``, ``t = 1 - 2 s``,
+    ``D = d - c``): f_bb = D g t u², f_bc = g u, f_bd = -g u, f_be = D g (1 - t b u),
+    f_ce = -g b, f_de = g b, f_ee = D b² g t. Rows/columns of fixed parameters are 0; NaN
+    when ``df <= 0`` or the Hessian is singular or not positive definite.
+    """
     m = lx.size
     b, c, d, eta = th[0], th[1], th[2], th[3]
     delta = d - c
     for i in range(4):
         for k in range(4):
             h[i, k] = 0.0
-    jac = np.empty(4)
-    sec = np.zeros((4, 4))
+            sec[i, k] = 0.0
     for j in range(m):
         u = lx[j] - eta
         s = _expit(-b * u)
@@ -458,23 +468,26 @@ def _covariance(lx, y, w, th, fr, rss, df, cov, h):
             if not math.isfinite(v):
                 ok = False
     if ok:
-        ok = _inv4(h, cov)
+        ok = _inv4(h, cov, aug)
+    if ok:
+        scale = rss / df
+        for i in range(4):
+            for k in range(4):
+                cov[i, k] = cov[i, k] * scale * (fr[i] * fr[k])
+            if cov[i, i] < 0:  # a saddle / ridge gives no usable SEs
+                ok = False
     if not ok:
         for i in range(4):
             for k in range(4):
                 cov[i, k] = np.nan
-        return
-    scale = rss / df
-    neg = False
-    for i in range(4):
-        for k in range(4):
-            cov[i, k] = cov[i, k] * scale * (fr[i] * fr[k])
-        if cov[i, i] < 0:
-            neg = True
-    if neg:  # a non positive-definite Hessian (saddle / ridge) gives no usable SEs
-        for i in range(4):
-            for k in range(4):
-                cov[i, k] = np.nan
+
+
+@njit(**_OPTS)
+def _all_finite(a):
+    for v in a.ravel():
+        if not math.isfinite(v):
+            return False
+    return True
 
 
 @njit(**_OPTS)
@@ -484,7 +497,7 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
     middle one); keeps the lowest RSS, as ``fit_ll4_batch``'s ``_restart``. ``state`` holds
     ``(rss, converged, n_iter, stalled)`` and is updated in place with ``th``."""
     m = lx.size
-    lw = work[0]  # scratch: the sorted positive log-doses (work[0] is free here)
+    srt = work[6]  # the positive log-doses, sorted (insertion sort: a handful of points)
     k = 0
     ymin = _BIG
     ymax = -_BIG
@@ -493,19 +506,23 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
             ymin = min(ymin, y[j])
             ymax = max(ymax, y[j])
             if not zero[j]:
-                lw[k] = lx[j]
+                v = lx[j]
+                p = k
+                while p > 0 and srt[p - 1] > v:
+                    srt[p] = srt[p - 1]
+                    p -= 1
+                srt[p] = v
                 k += 1
-    if k == 0:  # no positive dose: numpy's all-NaN row is set to 0
-        lw[0] = 0.0
+    if k == 0:  # no positive dose: the numpy engine's all-NaN row becomes 0
+        srt[0] = 0.0
         k = 1
-    srt = np.sort(lw[:k].copy())
     sgn = -1.0 if th0[0] < 0 else 1.0
     for q, flip in ((0.25, 1.0), (0.5, -1.0), (0.75, 1.0)):
         # np.nanquantile, method "linear" (numpy's _lerp)
-        p = q * (k - 1)
-        lo = int(math.floor(p))
+        pq = q * (k - 1)
+        lo = int(math.floor(pq))
         hi = min(lo + 1, k - 1)
-        frac = p - lo
+        frac = pq - lo
         diff = srt[hi] - srt[lo]
         eq = srt[hi] - diff * (1.0 - frac) if frac >= 0.5 else srt[lo] + diff * frac
         alt[0] = sgn * flip
@@ -518,6 +535,7 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
         rj, cj, ij, sj = _lm(
             lx, y, w, alt, fr, eta_lo, eta_hi, max_iter, ftol, xtol, tj, work, a, rhs, step
         )
+        # never trade a lower RSS for a worse one; prefer converged at equal RSS
         rss, conv = state[0], state[1] != 0.0
         if rj < rss * (1 - 1e-10) or (cj and not conv and rj <= rss * (1 + 1e-8)):
             for i in range(4):
@@ -529,88 +547,204 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
 
 
 @njit(**_OPTS)
-def _fit_one(i, lx, zero, y, w, free, fz, start, has_start, eta_lo, eta_hi, nv, df,
-             max_iter, ftol, xtol, restarts, theta, rss, conv, n_iter, stall, cov):  # fmt: skip
-    """The whole per-curve policy of ``fit_ll4_batch`` (before the scipy fall-back)."""
-    m = lx.shape[1]
-    lxi, zi, yi, wi = lx[i], zero[i], y[i], w[i]
-    fri = np.empty(4)
+def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
+               restarts, out_theta, out_rss_s, out_conv, out_iter, out_stall, out_retry,
+               out_params, out_rss, out_cov, out_se, out_ok, out_nobs, out_nfree, out_df,
+               out_free, rows, zero, work, vec, mats, aug):  # fmt: skip
+    """Prepare, fit and back-transform curve ``i``: ``fit_ll4_batch``'s policy for one curve
+    (all but the scipy fall-back, which the caller runs on the rows flagged ``out_retry``)."""
+    m = y.shape[1]
+    xr = x[i if x.shape[0] > 1 else 0]
+    mr = mask[i if mask.shape[0] > 1 else 0]
+    wr = wt[i if wt.shape[0] > 1 else 0]
+    lxs, ys, w = rows[0], rows[1], rows[2]
+    rhs, step, th0, tmp, th, tj, state, fr = (
+        vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6], vec[7]
+    )  # fmt: skip
+    a, h, sec, cov = mats[0], mats[1], mats[2], mats[3]
+    jac = vec[8]
+    # --- validity, weights and log-dose (as _kernels._prepare)
+    nv = 0
+    npos = 0
+    lmin = _BIG
+    lmax = -_BIG
+    for j in range(m):
+        xj = xr[j]
+        yj = y[i, j]
+        ok = math.isfinite(yj) and math.isfinite(xj) and (x_is_log or xj >= 0) and mr[j]
+        wj = wr[j] if ok and math.isfinite(wr[j]) else 0.0
+        valid = wj > 0
+        w[j] = wj if valid else 0.0
+        ys[j] = yj if valid else 0.0
+        if x_is_log:
+            z = False
+            lxj = xj if valid else 0.0
+        else:
+            xs = xj if valid else 1.0
+            z = xs == 0
+            lxj = 0.0 if z else math.log(xs)
+        zero[j] = z
+        lxs[j] = lxj
+        if valid:
+            nv += 1
+            if not z:
+                npos += 1
+                lmin = min(lmin, lxj)
+                lmax = max(lmax, lxj)
+    if npos == 0:
+        lmin = 0.0
+        lmax = 0.0
+    lc = 0.5 * (lmin + lmax)
+    sw = 0.0
+    swy = 0.0
+    for j in range(m):
+        lxs[j] = _ZERO_LX if zero[j] else lxs[j] - lc
+        sw += w[j]
+        swy += w[j] * ys[j]
+    ym = swy / max(sw, 1e-300)
+    ss = 0.0
+    for j in range(m):
+        if w[j] > 0:
+            dy = ys[j] - ym
+            ss += dy * dy
+    ysd = math.sqrt(ss / max(nv, 1))
+    if not ysd > 0:
+        ysd = abs(ym) if abs(ym) > 0 else 1.0
+    for j in range(m):
+        ys[j] = (ys[j] - ym) / ysd
+    n_free = 0
     for k in range(4):
-        fri[k] = 1.0 if free[i, k] else 0.0
-    work = np.empty((6, m))
-    a = np.empty((4, 4))
-    rhs = np.empty(4)
-    step = np.empty(4)
-    th0 = np.empty(4)
-    tmp = np.empty(4)
-    th = np.empty(4)
-    tj = np.empty(4)
-    state = np.empty(4)
+        free_k = math.isnan(fixed[i, k])
+        out_free[i, k] = free_k
+        fr[k] = 1.0 if free_k else 0.0
+        n_free += 1 if free_k else 0
+    fzv = vec[9]  # kept apart from tmp: needed again by the restarts
+    fzv[0] = fixed[i, 0]
+    fzv[1] = (fixed[i, 1] - ym) / ysd
+    fzv[2] = (fixed[i, 2] - ym) / ysd
+    fzv[3] = fixed[i, 3] - lc
+    eta_lo = lmin - lc - _ETA_SPAN
+    eta_hi = lmax - lc + _ETA_SPAN
+    df = nv - n_free
+    free = out_free[i]
+    # --- starting values
     if has_start:
-        for k in range(4):
-            th0[k] = start[i, k]
+        th0[0] = start[i, 0]
+        th0[1] = (start[i, 1] - ym) / ysd
+        th0[2] = (start[i, 2] - ym) / ysd
+        th0[3] = (start[i, 3] if x_is_log else math.log(start[i, 3])) - lc
     else:
-        _self_start(lxi, zi, yi, wi, tmp, work)
-        _refine_start(lxi, yi, wi, tmp, free[i], fz[i], th0, work[4])
+        _self_start(lxs, zero, ys, w, tmp, work)
+        _refine_start(lxs, ys, w, tmp, free, fzv, th0, work[4])
     for k in range(4):
-        if not free[i, k]:
-            th0[k] = fz[i, k]
-    th0[3] = _clip(th0[3], eta_lo[i], eta_hi[i])
+        if not free[k]:
+            th0[k] = fzv[k]
+    th0[3] = _clip(th0[3], eta_lo, eta_hi)
+    # --- Levenberg–Marquardt, restarts for poor fits and saddles, covariance
     r0, c0, i0, s0 = _lm(
-        lxi, yi, wi, th0, fri, eta_lo[i], eta_hi[i], max_iter, ftol, xtol, th, work, a, rhs, step
+        lxs, ys, w, th0, fr, eta_lo, eta_hi, max_iter, ftol, xtol, th, work, a, rhs, step
     )
     state[0] = r0
     state[1] = 1.0 if c0 else 0.0
     state[2] = i0
     state[3] = 1.0 if s0 else 0.0
-    h = np.empty((4, 4))
-    ci = cov[i]
     if restarts:
         tss = 0.0
         for j in range(m):
-            tss += wi[j] * yi[j] * yi[j]
+            tss += w[j] * ys[j] * ys[j]
+        # steep curves (|b| > 10) that did not converge are step-like: no start helps them
         poor = (not c0 and abs(th[0]) <= 10.0) or r0 > 0.2 * max(tss, 1e-300)
-        if poor and nv[i] > 0:
-            _restart(lxi, zi, yi, wi, free[i], fri, fz[i], th0, eta_lo[i], eta_hi[i],
-                     max_iter, ftol, xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
-        _covariance(lxi, yi, wi, th, fri, state[0], df[i], ci, h)
-        finite = True
-        for k in range(4):
-            for kk in range(4):
-                if not math.isfinite(ci[k, kk]):
-                    finite = False
+        if poor and nv > 0:
+            _restart(lxs, zero, ys, w, free, fr, fzv, th0, eta_lo, eta_hi, max_iter, ftol,
+                     xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
+        _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, sec, jac, aug)
         # a "converged" point whose Hessian is not positive definite is a saddle: restart
-        if state[1] != 0.0 and df[i] > 0 and not finite:
-            _restart(lxi, zi, yi, wi, free[i], fri, fz[i], th0, eta_lo[i], eta_hi[i],
-                     max_iter, ftol, xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
-            _covariance(lxi, yi, wi, th, fri, state[0], df[i], ci, h)
+        if state[1] != 0.0 and df > 0 and not _all_finite(cov):
+            _restart(lxs, zero, ys, w, free, fr, fzv, th0, eta_lo, eta_hi, max_iter, ftol,
+                     xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
+            _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, sec, jac, aug)
     else:
-        _covariance(lxi, yi, wi, th, fri, state[0], df[i], ci, h)
+        _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, sec, jac, aug)
+    conv = state[1] != 0.0
+    stall = state[3] != 0.0
+    # --- the scipy fall-back's candidates and the EC50-too-far rule (as fit_ll4_batch)
+    steep = abs(th[0]) > 10.0
+    runaway = th[3] < eta_lo + 5.0 or th[3] > eta_hi - 5.0
+    out_retry[i] = (not conv) and stall and nv > 0 and not steep and not runaway
+    far = free[3] and (th[3] < eta_lo + _ETA_SPAN - 10.0 or th[3] > eta_hi - _ETA_SPAN + 10.0)
     for k in range(4):
-        theta[i, k] = th[k]
-    rss[i] = state[0]
-    conv[i] = state[1] != 0.0
-    n_iter[i] = int(state[2])
-    stall[i] = state[3] != 0.0
+        out_theta[i, k] = th[k]
+    out_rss_s[i] = state[0]
+    out_conv[i] = conv
+    out_iter[i] = int(state[2])
+    out_stall[i] = stall
+    # --- back to user units; fixed parameters report exactly the value given
+    eta = th[3] + lc
+    e = eta if x_is_log else math.exp(eta)
+    p = out_params[i]
+    p[0] = th[0]
+    p[1] = th[1] * ysd + ym
+    p[2] = th[2] * ysd + ym
+    p[3] = e
+    fr[0] = 1.0
+    fr[1] = ysd
+    fr[2] = ysd
+    fr[3] = 1.0 if x_is_log else e
+    for k in range(4):
+        for kk in range(4):
+            out_cov[i, k, kk] = cov[k, kk] * fr[k] * fr[kk]
+        out_se[i, k] = math.sqrt(out_cov[i, k, k]) if out_cov[i, k, k] >= 0 else np.nan
+        if not free[k]:
+            p[k] = fixed[i, k] if (k < 3 or x_is_log) else math.exp(fixed[i, k])
+    out_rss[i] = state[0] * ysd * ysd
+    out_ok[i] = conv and not far and nv > 0
+    out_nobs[i] = nv
+    out_nfree[i] = n_free
+    out_df[i] = df
 
 
 @njit(**_OPTS)
-def _fit_serial(lx, zero, y, w, free, fz, start, has_start, eta_lo, eta_hi, nv, df,
-                max_iter, ftol, xtol, restarts, theta, rss, conv, n_iter, stall, cov):  # fmt: skip
-    for i in range(lx.shape[0]):
-        _fit_one(i, lx, zero, y, w, free, fz, start, has_start, eta_lo, eta_hi, nv, df,
-                 max_iter, ftol, xtol, restarts, theta, rss, conv, n_iter, stall, cov)  # fmt: skip
+def _fit_block(lo, hi, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol,
+               xtol, restarts, out):  # fmt: skip
+    """Curves ``lo..hi-1``, with one set of scratch arrays for the whole block."""
+    m = y.shape[1]
+    rows = np.empty((3, m))
+    zero = np.empty(m, dtype=np.bool_)
+    work = np.empty((7, m))
+    vec = np.empty((10, 4))
+    mats = np.empty((4, 4, 4))
+    aug = np.empty((4, 8))
+    (theta, rss_s, conv, n_iter, stall, retry, params, rss, cov, se, ok, nobs, nfree, df,
+     free) = out  # fmt: skip
+    for i in range(lo, hi):
+        _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
+                   restarts, theta, rss_s, conv, n_iter, stall, retry, params, rss, cov, se,
+                   ok, nobs, nfree, df, free, rows, zero, work, vec, mats, aug)  # fmt: skip
+
+
+@njit(**_OPTS)
+def _fit_serial(x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
+                restarts, out):  # fmt: skip
+    _fit_block(0, y.shape[0], x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter,
+               ftol, xtol, restarts, out)  # fmt: skip
+
+
+_BLOCK = 256  # curves per parallel task (scratch is allocated once per block)
 
 
 @njit(parallel=True, **_OPTS)
-def _fit_parallel(lx, zero, y, w, free, fz, start, has_start, eta_lo, eta_hi, nv, df,
-                  max_iter, ftol, xtol, restarts, theta, rss, conv, n_iter, stall, cov):  # fmt: skip
-    for i in prange(lx.shape[0]):
-        _fit_one(i, lx, zero, y, w, free, fz, start, has_start, eta_lo, eta_hi, nv, df,
-                 max_iter, ftol, xtol, restarts, theta, rss, conv, n_iter, stall, cov)  # fmt: skip
+def _fit_parallel(x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
+                  restarts, out):  # fmt: skip
+    n = y.shape[0]
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        lo = blk * _BLOCK
+        hi = min(lo + _BLOCK, n)
+        _fit_block(lo, hi, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter,
+                   ftol, xtol, restarts, out)  # fmt: skip
 
 
-PARALLEL_MIN_CURVES = 2000  # below this, starting the thread pool costs more than it saves
+PARALLEL_MIN_CURVES = 2000  # below this, waking the thread pool costs more than it saves
 
 
 def _use_parallel(n: int) -> bool:
@@ -621,44 +755,70 @@ def _use_parallel(n: int) -> bool:
     return numba.get_num_threads() > 1
 
 
-def fit_rows(lx, zero, y, w, free, fz, start, eta_lo, eta_hi, nv, df, *,
-             max_iter, ftol, xtol, restarts, parallel=None):  # fmt: skip
-    """Fit every row (centred/scaled arrays prepared by ``fit_ll4_batch``).
+def _row_array(a, n: int, m: int, dtype, fill):
+    """(1, m) or (n, m) C-contiguous array for an input that broadcasts to (n, m)."""
+    if a is None:
+        return np.full((1, m), fill, dtype=dtype)
+    a = np.asarray(a, dtype=dtype)
+    if a.ndim == 1 and a.shape == (m,):
+        a = a[None, :]
+    elif not (a.ndim == 2 and a.shape[1] == m and a.shape[0] in (1, n)):
+        a = np.broadcast_to(a, (n, m))
+    return np.ascontiguousarray(a)
 
-    ``start`` is ``None`` (self-start) or the (n, 4) internal starting values.
-    Returns ``theta, rss, converged, n_iter, stalled, cov`` in the internal parameters
-    ``(b, c, d, eta)`` on the scaled response, as the numpy engine's intermediate arrays.
+
+def fit_batch(dose, y, mask, weights, fixed, start, *, x_is_log, max_iter, ftol, xtol,
+              restarts, parallel=None):  # fmt: skip
+    """Fit every curve; the compiled counterpart of ``fit_ll4_batch``'s numpy engine.
+
+    ``dose``, ``mask`` and ``weights`` broadcast to ``y``'s shape (n, m) (``mask`` and
+    ``weights`` may be None); ``fixed`` is (n, 4) with NaN = free and ``e`` already on the
+    log scale unless ``x_is_log``; ``start`` is None or (n, 4) in user units.
     ``parallel=None`` uses numba's threads (``numba.set_num_threads``) for batches of at
     least ``PARALLEL_MIN_CURVES`` curves called from the main thread.
+
+    Returns ``theta, rss_s, converged, n_iter, stalled, None, retry, result``: the internal
+    estimates (``(b, c, d, eta)`` on the scaled response), the rows for the scipy fall-back,
+    and a dict of the user-unit arrays of :class:`~repurposekit.curves._kernels.BatchLL4`.
     """
-    n = lx.shape[0]
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    n, m = y.shape
     if parallel is None:
         parallel = _use_parallel(n)
-    f64 = np.float64
-    args = (
-        np.ascontiguousarray(lx, dtype=f64),
-        np.ascontiguousarray(zero, dtype=np.bool_),
-        np.ascontiguousarray(y, dtype=f64),
-        np.ascontiguousarray(w, dtype=f64),
-        np.ascontiguousarray(free, dtype=np.bool_),
-        np.ascontiguousarray(fz, dtype=f64),
-        np.zeros((n, 4)) if start is None else np.ascontiguousarray(start, dtype=f64),
-        start is not None,
-        np.ascontiguousarray(eta_lo, dtype=f64),
-        np.ascontiguousarray(eta_hi, dtype=f64),
-        np.ascontiguousarray(nv, dtype=np.int64),
-        np.ascontiguousarray(df, dtype=np.int64),
+    has_start = start is not None
+    out = (
+        np.empty((n, 4)),  # theta
+        np.empty(n),  # rss_s
+        np.empty(n, dtype=np.bool_),  # converged (internal)
+        np.empty(n, dtype=np.int64),  # n_iter
+        np.empty(n, dtype=np.bool_),  # stalled
+        np.empty(n, dtype=np.bool_),  # retry
+        np.empty((n, 4)),  # params
+        np.empty(n),  # rss
+        np.empty((n, 4, 4)),  # cov
+        np.empty((n, 4)),  # se
+        np.empty(n, dtype=np.bool_),  # converged (reported)
+        np.empty(n, dtype=np.int64),  # n_obs
+        np.empty(n, dtype=np.int64),  # n_free
+        np.empty(n, dtype=np.int64),  # df
+        np.empty((n, 4), dtype=np.bool_),  # free
+    )
+    kernel = _fit_parallel if parallel else _fit_serial
+    kernel(
+        _row_array(dose, n, m, np.float64, 0.0),
+        y,
+        _row_array(mask, n, m, np.bool_, True),
+        _row_array(weights, n, m, np.float64, 1.0),
+        np.ascontiguousarray(fixed, dtype=np.float64),
+        np.ascontiguousarray(start, dtype=np.float64) if has_start else np.zeros((1, 4)),
+        has_start,
+        bool(x_is_log),
         int(max_iter),
         float(ftol),
         float(xtol),
         bool(restarts),
+        out,
     )
-    theta = np.empty((n, 4))
-    rss = np.empty(n)
-    conv = np.empty(n, dtype=np.bool_)
-    n_iter = np.empty(n, dtype=np.int64)
-    stall = np.empty(n, dtype=np.bool_)
-    cov = np.empty((n, 4, 4))
-    kernel = _fit_parallel if parallel else _fit_serial
-    kernel(*args, theta, rss, conv, n_iter, stall, cov)
-    return theta, rss, conv, n_iter, stall, cov
+    theta, rss_s, conv, n_iter, stall, retry = out[:6]
+    keys = ("params", "rss", "cov", "se", "converged", "n_obs", "n_free", "df", "free")
+    return theta, rss_s, conv, n_iter, stall, None, retry, dict(zip(keys, out[6:], strict=True))

@@ -559,6 +559,155 @@ def _scipy_refit(lx, y, w, theta, free, eta_lo, eta_hi):
 
 
 
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """Row-wise arrays of :func:`fit_ll4_batch`: log-dose centred per curve (zero doses at
+    ``_ZERO_LX``), response centred and scaled (``(y - ym) / ysd``), fixed values on that
+    scale, and the bounds of ``eta``."""
+
+    lxs: np.ndarray
+    zero: np.ndarray
+    ys: np.ndarray
+    w: np.ndarray
+    valid: np.ndarray
+    pos: np.ndarray
+    free: np.ndarray
+    fz: np.ndarray
+    fixed_vals: np.ndarray
+    eta_lo: np.ndarray
+    eta_hi: np.ndarray
+    nv: np.ndarray
+    n_free: np.ndarray
+    df: np.ndarray
+    ym: np.ndarray
+    ysd: np.ndarray
+    lc: np.ndarray
+
+
+def _rows(a, idx):
+    """Rows ``idx`` of an optional array that broadcasts to (n, m) (None stays None)."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    return a if a.ndim < 2 or a.shape[0] == 1 else a[idx]
+
+
+def _subset(p: _Prepared, rows) -> _Prepared:
+    return _Prepared(**{k: getattr(p, k)[rows] for k in p.__dataclass_fields__})
+
+
+def _prepare(x, y, mask, weights, fixed_vals, x_is_log) -> _Prepared:
+    """Validity, weights, log-dose and the per-curve centring/scaling (vectorised)."""
+    n, m = y.shape
+    valid = np.isfinite(y) & (np.isfinite(x) if x_is_log else (np.isfinite(x) & (x >= 0)))
+    if mask is not None:
+        valid &= np.broadcast_to(np.asarray(mask, dtype=bool), (n, m))
+    w = np.ones((n, m)) if weights is None else np.broadcast_to(np.asarray(weights, float), (n, m))
+    w = np.where(valid & np.isfinite(w), w, 0.0)
+    valid = w > 0
+    y = np.where(valid, y, 0.0)
+    if x_is_log:
+        zero = np.zeros((n, m), dtype=bool)
+        lx = np.where(valid, x, 0.0)
+    else:
+        xs = np.where(valid, x, 1.0)
+        zero = xs == 0
+        with np.errstate(divide="ignore"):
+            lx = np.where(zero, 0.0, np.log(np.where(zero, 1.0, xs)))
+    free = np.isnan(fixed_vals)
+    # centre/scale: log-dose around the middle of its range, response by mean and sd
+    pos = valid & ~zero
+    npos = pos.sum(axis=1)
+    big = np.finfo(float).max
+    lmin = np.where(npos > 0, np.where(pos, lx, big).min(axis=1), 0.0)
+    lmax = np.where(npos > 0, np.where(pos, lx, -big).max(axis=1), 0.0)
+    lc = 0.5 * (lmin + lmax)
+    lxs = np.where(zero, _ZERO_LX, lx - lc[:, None])
+    nv = valid.sum(axis=1)
+    ym = _rowsum(w * y) / np.maximum(_rowsum(w), 1e-300)
+    ysd = np.sqrt(_rowsum(valid * (y - ym[:, None]) ** 2) / np.maximum(nv, 1))
+    ysd = np.where(ysd > 0, ysd, np.where(np.abs(ym) > 0, np.abs(ym), 1.0))
+    ys = (y - ym[:, None]) / ysd[:, None]
+    fz = fixed_vals.copy()
+    fz[:, 1] = (fz[:, 1] - ym) / ysd
+    fz[:, 2] = (fz[:, 2] - ym) / ysd
+    fz[:, 3] = fz[:, 3] - lc
+    n_free = free.sum(axis=1)
+    return _Prepared(
+        lxs=lxs,
+        zero=zero,
+        ys=ys,
+        w=w,
+        valid=valid,
+        pos=pos,
+        free=free,
+        fz=fz,
+        fixed_vals=fixed_vals,
+        eta_lo=lmin - lc - _ETA_SPAN,
+        eta_hi=lmax - lc + _ETA_SPAN,
+        nv=nv,
+        n_free=n_free,
+        df=nv - n_free,
+        ym=ym,
+        ysd=ysd,
+        lc=lc,
+    )
+
+
+def _internal_start(st, p: _Prepared, x_is_log):
+    """User-unit starting values (n, 4) on the internal scale (None stays None)."""
+    if st is None:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.column_stack(
+            [
+                st[:, 0],
+                (st[:, 1] - p.ym) / p.ysd,
+                (st[:, 2] - p.ym) / p.ysd,
+                (st[:, 3] if x_is_log else np.log(st[:, 3])) - p.lc,
+            ]
+        )
+
+
+def _retry(p: _Prepared, theta, conv, stall):
+    """Curves for the scipy fall-back: stalled, not converged, with data, a moderate slope
+    (``|b| <= 10``; steeper is a step between two doses) and the EC50 not run to its bound."""
+    steep = np.abs(theta[:, 0]) > 10.0
+    runaway = (theta[:, 3] < p.eta_lo + 5.0) | (theta[:, 3] > p.eta_hi - 5.0)
+    return ~conv & stall & (p.nv > 0) & ~steep & ~runaway
+
+
+def _finish(p: _Prepared, theta, rss_s, cov_s, conv, x_is_log) -> dict:
+    """Internal estimates back to user units: params, rss, cov, se, converged."""
+    n = theta.shape[0]
+    # an EC50 more than 10 ln-units (4.3 decades) outside the tested doses is not
+    # identified by the data (the RSS is flat out there): not converged, whatever LM says
+    far = p.free[:, 3] & (
+        (theta[:, 3] < p.eta_lo + _ETA_SPAN - 10.0) | (theta[:, 3] > p.eta_hi - _ETA_SPAN + 10.0)
+    )
+    params = theta.copy()
+    params[:, 1] = theta[:, 1] * p.ysd + p.ym
+    params[:, 2] = theta[:, 2] * p.ysd + p.ym
+    eta = theta[:, 3] + p.lc
+    params[:, 3] = eta if x_is_log else np.exp(eta)
+    scale = np.column_stack([np.ones(n), p.ysd, p.ysd, np.ones(n) if x_is_log else params[:, 3]])
+    cov = cov_s * scale[:, :, None] * scale[:, None, :]
+    # fixed parameters report exactly the value given
+    fixed_user = p.fixed_vals.copy()
+    if not x_is_log:
+        fixed_user[:, 3] = np.exp(p.fixed_vals[:, 3])
+    params = np.where(np.isfinite(p.fixed_vals), fixed_user, params)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.einsum("nii->ni", cov))
+    return {
+        "params": params,
+        "rss": rss_s * p.ysd**2,
+        "cov": cov,
+        "se": se,
+        "converged": conv & ~far & (p.nv > 0),
+    }
+
+
 ENGINES = ("auto", "compiled", "numpy")
 
 
@@ -579,15 +728,17 @@ def _engine_module(engine: str):
     return _compiled
 
 
-def _numpy_engine(lxs, zero, ys, w, valid, pos, free, fz, th_start, eta_lo, eta_hi, nv, df,
-                  changed, *, restarts, max_iter, ftol, xtol):  # fmt: skip
+def _numpy_engine(p: _Prepared, th_start, *, restarts, max_iter, ftol, xtol):
     """The vectorised numpy engine (``engine="numpy"``; the oracle of the compiled one).
 
     Self-start, Levenberg–Marquardt over all curves at once, batched restarts and the saddle
-    check, on the centred and scaled arrays of :func:`fit_ll4_batch`. Returns ``theta, rss,
-    converged, n_iter, stalled, cov`` (``cov`` is None without restarts); marks in
-    ``changed`` the rows whose estimates moved after their covariance was computed.
+    check, on the prepared arrays. Returns ``theta, rss, converged, n_iter, stalled, cov,
+    changed`` (``cov`` is None without restarts; ``changed`` marks the rows whose estimates
+    moved after their covariance was computed).
     """
+    lxs, zero, ys, w, free, fz = p.lxs, p.zero, p.ys, p.w, p.free, p.fz
+    valid, pos, eta_lo, eta_hi, nv, df = p.valid, p.pos, p.eta_lo, p.eta_hi, p.nv, p.df
+    changed = np.zeros(lxs.shape[0], dtype=bool)
     big = np.finfo(float).max
     kw = {"max_iter": max_iter, "ftol": ftol, "xtol": xtol}
     if th_start is None:
@@ -643,7 +794,7 @@ def _numpy_engine(lxs, zero, ys, w, valid, pos, free, fz, th_start, eta_lo, eta_
             _restart(np.flatnonzero(saddle))
             changed[saddle] = True
 
-    return theta, rss, conv, n_iter, stall, cov_s
+    return theta, rss, conv, n_iter, stall, cov_s, changed
 
 
 def fit_ll4_batch(
@@ -755,23 +906,7 @@ def fit_ll4_batch(
     n, m = y.shape
     x = np.asarray(dose, dtype=float)
     x = np.broadcast_to(x, (n, m)) if x.ndim == 1 else np.atleast_2d(x)
-    valid = np.isfinite(y) & (np.isfinite(x) if x_is_log else (np.isfinite(x) & (x >= 0)))
-    if mask is not None:
-        valid &= np.broadcast_to(np.asarray(mask, dtype=bool), (n, m))
-    w = np.ones((n, m)) if weights is None else np.broadcast_to(np.asarray(weights, float), (n, m))
-    w = np.where(valid & np.isfinite(w), w, 0.0)
-    valid = w > 0
-    y = np.where(valid, y, 0.0)
-    if x_is_log:
-        zero = np.zeros((n, m), dtype=bool)
-        lx = np.where(valid, x, 0.0)
-    else:
-        xs = np.where(valid, x, 1.0)
-        zero = xs == 0
-        with np.errstate(divide="ignore"):
-            lx = np.where(zero, 0.0, np.log(np.where(zero, 1.0, xs)))
-
-    # --- fixed parameters (NaN = free), converted to the internal eta = log e
+    # --- fixed parameters (NaN = free), e converted to the internal eta = log e
     fixed_vals = np.full((n, 4), np.nan)
     for key, val in (fixed or {}).items():
         if key not in PARAM_NAMES:
@@ -781,113 +916,66 @@ def fit_ll4_batch(
     if not x_is_log:
         with np.errstate(divide="ignore", invalid="ignore"):
             fixed_vals[:, 3] = np.log(fixed_vals[:, 3])
-    free = np.isnan(fixed_vals)
+    st = None if start is None else np.array(np.broadcast_to(np.asarray(start, float), (n, 4)))
+    kw = {"max_iter": max_iter, "ftol": ftol, "xtol": xtol, "restarts": restarts}
 
-    # --- centre/scale: log-dose around its mean, response by mean and sd (per curve)
-    pos = valid & ~zero
-    npos = pos.sum(axis=1)
-    big = np.finfo(float).max
-    lmin = np.where(npos > 0, np.where(pos, lx, big).min(axis=1), 0.0)
-    lmax = np.where(npos > 0, np.where(pos, lx, -big).max(axis=1), 0.0)
-    lc = 0.5 * (lmin + lmax)
-    lxs = np.where(zero, _ZERO_LX, lx - lc[:, None])
-    nv = valid.sum(axis=1)
-    ym = _rowsum(w * y) / np.maximum(_rowsum(w), 1e-300)
-    ysd = np.sqrt(_rowsum(valid * (y - ym[:, None]) ** 2) / np.maximum(nv, 1))
-    ysd = np.where(ysd > 0, ysd, np.where(np.abs(ym) > 0, np.abs(ym), 1.0))
-    ys = (y - ym[:, None]) / ysd[:, None]
-    fz = fixed_vals.copy()
-    fz[:, 1] = (fz[:, 1] - ym) / ysd
-    fz[:, 2] = (fz[:, 2] - ym) / ysd
-    fz[:, 3] = fz[:, 3] - lc
-    eta_lo = lmin - lc - _ETA_SPAN
-    eta_hi = lmax - lc + _ETA_SPAN
-
-    th_start = None
-    if start is not None:
-        st = np.array(np.broadcast_to(np.asarray(start, float), (n, 4)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            th_start = np.column_stack(
-                [
-                    st[:, 0],
-                    (st[:, 1] - ym) / ysd,
-                    (st[:, 2] - ym) / ysd,
-                    (st[:, 3] if x_is_log else np.log(st[:, 3])) - lc,
-                ]
-            )
-    kw = {"max_iter": max_iter, "ftol": ftol, "xtol": xtol}
-    n_free = free.sum(axis=1)
-    df = nv - n_free
-    changed = np.zeros(n, dtype=bool)  # rows whose estimates moved after cov_s was computed
-
-    if compiled is not None:
-        theta, rss, conv, n_iter, stall, cov_s = compiled.fit_rows(
-            lxs, zero, ys, w, free, fz, th_start, eta_lo, eta_hi, nv, df, restarts=restarts, **kw
+    if compiled is None:
+        p = _prepare(x, y, mask, weights, fixed_vals, x_is_log)
+        theta, rss_s, conv, n_iter, stall, cov_s, changed = _numpy_engine(
+            p, _internal_start(st, p, x_is_log), **kw
         )
+        retry = _retry(p, theta, conv, stall)
     else:
-        theta, rss, conv, n_iter, stall, cov_s = _numpy_engine(
-            lxs, zero, ys, w, valid, pos, free, fz, th_start, eta_lo, eta_hi, nv, df, changed,
-            restarts=restarts, **kw,
-        )  # fmt: skip
+        out = compiled.fit_batch(x, y, mask, weights, fixed_vals, st, x_is_log=x_is_log, **kw)
+        theta, rss_s, conv, n_iter, stall, cov_s, retry, res = out
+        p = None
 
     # curves whose slope runs away (a step between two doses: no finite optimum) are left
     # as they are and reported as not converged; the others get a scipy trust-region refit
-    steep = np.abs(theta[:, 0]) > 10.0
-    runaway = (theta[:, 3] < eta_lo + 5.0) | (theta[:, 3] > eta_hi - 5.0)
-    retry = ~conv & stall & (nv > 0) & ~steep & ~runaway
+    better = np.zeros(n, dtype=bool)
     if fallback and retry.any():
         idx = np.flatnonzero(retry)
-        t2, ok2 = _scipy_refit(
-            lxs[idx], ys[idx], w[idx], theta[idx], free[idx], eta_lo[idx], eta_hi[idx]
-        )
-        r2 = (w[idx] * (ys[idx] - _model(lxs[idx], t2)) ** 2).sum(axis=1)
-        better = ok2 & (r2 <= rss[idx] * (1 + 1e-12))
-        sel = idx[better]
-        theta[sel], rss[sel], conv[sel], n_iter[sel] = t2[better], r2[better], True, -1
-        changed[sel] = True
+        if p is None:
+            q = _prepare(
+                x[idx], y[idx], _rows(mask, idx), _rows(weights, idx), fixed_vals[idx], x_is_log
+            )
+        else:
+            q = _subset(p, idx)
+        t2, ok2 = _scipy_refit(q.lxs, q.ys, q.w, theta[idx], q.free, q.eta_lo, q.eta_hi)
+        r2 = (q.w * (q.ys - _model(q.lxs, t2)) ** 2).sum(axis=1)
+        better[idx] = ok2 & (r2 <= rss_s[idx] * (1 + 1e-12))
+        sel = np.flatnonzero(better)
+        ok = better[idx]
+        theta[sel], rss_s[sel], conv[sel], n_iter[sel] = t2[ok], r2[ok], True, -1
+        if p is None:  # compiled: the refitted rows get their covariance and user units here
+            q = _subset(q, ok)
+            cov_q = _covariance(q.lxs, q.ys, q.w, theta[sel], q.free, rss_s[sel], q.df)
+            fin = _finish(q, theta[sel], rss_s[sel], cov_q, conv[sel], x_is_log)
+            for key, val in fin.items():
+                res[key][sel] = val
 
-    # --- an EC50 more than 10 ln-units (4.3 decades) outside the tested doses is not
-    # identified by the data (the RSS is flat out there): not converged, whatever LM says
-    far = free[:, 3] & (
-        (theta[:, 3] < eta_lo + _ETA_SPAN - 10.0) | (theta[:, 3] > eta_hi - _ETA_SPAN + 10.0)
-    )
-    conv = conv & ~far
-
-    rss_s = rss
-    if cov_s is None:
-        cov_s = _covariance(lxs, ys, w, theta, free, rss_s, df)
-    elif changed.any():
-        ch = np.flatnonzero(changed)
-        cov_s[ch] = _covariance(lxs[ch], ys[ch], w[ch], theta[ch], free[ch], rss_s[ch], df[ch])
-
-    # --- back to user units
-    params = theta.copy()
-    params[:, 1] = theta[:, 1] * ysd + ym
-    params[:, 2] = theta[:, 2] * ysd + ym
-    eta = theta[:, 3] + lc
-    params[:, 3] = eta if x_is_log else np.exp(eta)
-    scale = np.column_stack([np.ones(n), ysd, ysd, np.ones(n) if x_is_log else params[:, 3]])
-    cov = cov_s * scale[:, :, None] * scale[:, None, :]
-    rss = rss_s * ysd**2
-    # fixed parameters report exactly the value given
-    given = np.isfinite(fixed_vals)
-    fixed_user = fixed_vals.copy()
-    if not x_is_log:
-        fixed_user[:, 3] = np.exp(fixed_vals[:, 3])
-    params = np.where(given, fixed_user, params)
-    with np.errstate(invalid="ignore"):
-        se = np.sqrt(np.einsum("nii->ni", cov))
+    if p is not None:  # numpy engine: covariance where missing or stale, then user units
+        changed |= better
+        if cov_s is None:
+            cov_s = _covariance(p.lxs, p.ys, p.w, theta, p.free, rss_s, p.df)
+        elif changed.any():
+            ch = np.flatnonzero(changed)
+            cov_s[ch] = _covariance(
+                p.lxs[ch], p.ys[ch], p.w[ch], theta[ch], p.free[ch], rss_s[ch], p.df[ch]
+            )
+        res = _finish(p, theta, rss_s, cov_s, conv, x_is_log)
+        res.update(n_obs=p.nv, n_free=p.n_free, df=p.df, free=p.free)
     return BatchLL4(
-        params=params,
-        rss=rss,
-        converged=conv & (nv > 0),
+        params=res["params"],
+        rss=res["rss"],
+        converged=res["converged"],
         n_iter=n_iter,
-        n_obs=nv,
-        n_free=n_free,
-        df=df,
-        cov=cov,
-        se=se,
-        free=free,
+        n_obs=res["n_obs"],
+        n_free=res["n_free"],
+        df=res["df"],
+        cov=res["cov"],
+        se=res["se"],
+        free=res["free"],
         x_is_log=x_is_log,
         engine="numpy" if compiled is None else "compiled",
     )

@@ -667,7 +667,8 @@ def power_curve(result: Any, *, ax: Axes | None = None, target: float = 0.8) -> 
     r0 = t.iloc[0]
     ax.set_title(
         f"{result.method.upper() if result.method == 'hsa' else 'Bliss'} synergy, day "
-        f"{r0['day']:g}: effect {r0['effect']:.3g}/day (CI {r0['combination_index']:.2g})",
+        f"{r0['day']:g}: effect {r0['effect']:.3g}/day "
+        f"(combination index {r0['combination_index']:.2g})",
         fontsize="x-small",
     )
     ax.legend(fontsize="x-small", loc="lower right")

@@ -41,7 +41,9 @@ def _verdict(row: pd.Series) -> str:
     return "not prognostic"
 
 
-def analyse_prognosis(expr: pd.DataFrame, clin: pd.DataFrame, gene_sets: object = None) -> tuple:
+def analyse_prognosis(
+    expr: pd.DataFrame, clin: pd.DataFrame, *, gene_sets: object = None
+) -> tuple[object, pd.DataFrame]:
     """The demo's survival analysis, also run on the real GSE3143 by the reference tests.
 
     ssGSEA (GSVA definition, normalised; sets with 5–500 matched genes) of every built-in
