@@ -138,27 +138,33 @@ def _self_start(lx, zero, y, w, out, buf):
 
 
 @njit(**_OPTS)
-def _refine_start(lx, y, w, theta, free, fz, out, s):
-    """EC50 shifts 0, -1, 1, -2, 2 with least-squares c, d; keeps the best (``_refine_start``)."""
+def _refine_start(lx, y, w, theta, free, fz, out, ez):
+    """EC50 shifts 0, -1, 1, -2, 2 with least-squares c, d; keeps the best (``_refine_start``).
+
+    ``exp(b (x - eta - shift)) = exp(b (x - eta)) exp(-b shift)``: one ``exp`` per point and
+    shift-independent factors, instead of one ``exp`` per point and shift. Without a free
+    EC50 all shifts are the same start, so one is tried.
+    """
     m = lx.size
     wsum = 0.0
     wy = 0.0
+    b = theta[0]
     for j in range(m):
         wsum += w[j]
         wy += w[j] * y[j]
+        ez[j] = math.exp(b * (lx[j] - theta[3]))
     for k in range(4):
         out[k] = theta[k]
     best_rss = np.inf
-    b = theta[0]
-    shifts = (0.0, -1.0, 1.0, -2.0, 2.0)
-    for shift in shifts:
-        eta = theta[3] + shift if free[3] else theta[3]
+    n_shift = 5 if free[3] else 1
+    for ishift in range(n_shift):
+        shift = (0.0, -1.0, 1.0, -2.0, 2.0)[ishift]
+        fac = math.exp(-b * shift)
         s1 = 0.0
         s2 = 0.0
         sy = 0.0
         for j in range(m):
-            sj = _expit(-b * (lx[j] - eta))
-            s[j] = sj
+            sj = 1.0 / (1.0 + ez[j] * fac)
             ws = w[j] * sj
             s1 += ws
             s2 += ws * sj
@@ -186,40 +192,53 @@ def _refine_start(lx, y, w, theta, free, fz, out, s):
             d = theta[2]
         rss = 0.0
         for j in range(m):
-            r = y[j] - (c + (d - c) * s[j])
+            r = y[j] - (c + (d - c) / (1.0 + ez[j] * fac))
             rss += w[j] * r * r
         if math.isfinite(rss) and rss < best_rss:
             best_rss = rss
             out[0] = b
             out[1] = c
             out[2] = d
-            out[3] = eta
+            out[3] = theta[3] + shift
 
 
 @njit(**_OPTS)
 def _chol_solve4(a, rhs, x):
-    """Solve the 4x4 SPD system ``a x = rhs`` (lower triangle of ``a``), as ``_chol_solve4``."""
-    l00 = math.sqrt(a[0, 0]) if a[0, 0] >= 0 else np.nan
-    l10 = a[1, 0] / l00
-    l20 = a[2, 0] / l00
-    l30 = a[3, 0] / l00
+    """Solve the 4x4 SPD system ``a x = rhs`` (lower triangle of ``a``) by Cholesky.
+
+    As ``_kernels._chol_solve4`` with each division by a diagonal factor replaced by a
+    multiplication with its reciprocal (4 divisions instead of 14). A matrix that is not
+    positive definite gives a non-finite ``x``.
+    """
+    v = a[0, 0]
+    l00 = math.sqrt(v) if v >= 0 else np.nan
+    i00 = 1.0 / l00
+    l10 = a[1, 0] * i00
+    l20 = a[2, 0] * i00
+    l30 = a[3, 0] * i00
     v = a[1, 1] - l10 * l10
     l11 = math.sqrt(v) if v >= 0 else np.nan
-    l21 = (a[2, 1] - l20 * l10) / l11
-    l31 = (a[3, 1] - l30 * l10) / l11
+    i11 = 1.0 / l11
+    l21 = (a[2, 1] - l20 * l10) * i11
+    l31 = (a[3, 1] - l30 * l10) * i11
     v = a[2, 2] - l20 * l20 - l21 * l21
     l22 = math.sqrt(v) if v >= 0 else np.nan
-    l32 = (a[3, 2] - l30 * l20 - l31 * l21) / l22
+    i22 = 1.0 / l22
+    l32 = (a[3, 2] - l30 * l20 - l31 * l21) * i22
     v = a[3, 3] - l30 * l30 - l31 * l31 - l32 * l32
     l33 = math.sqrt(v) if v >= 0 else np.nan
-    z0 = rhs[0] / l00
-    z1 = (rhs[1] - l10 * z0) / l11
-    z2 = (rhs[2] - l20 * z0 - l21 * z1) / l22
-    z3 = (rhs[3] - l30 * z0 - l31 * z1 - l32 * z2) / l33
-    x[3] = z3 / l33
-    x[2] = (z2 - l32 * x[3]) / l22
-    x[1] = (z1 - l21 * x[2] - l31 * x[3]) / l11
-    x[0] = (z0 - l10 * x[1] - l20 * x[2] - l30 * x[3]) / l00
+    i33 = 1.0 / l33
+    z0 = rhs[0] * i00
+    z1 = (rhs[1] - l10 * z0) * i11
+    z2 = (rhs[2] - l20 * z0 - l21 * z1) * i22
+    z3 = (rhs[3] - l30 * z0 - l31 * z1 - l32 * z2) * i33
+    x3 = z3 * i33
+    x2 = (z2 - l32 * x3) * i22
+    x1 = (z1 - l21 * x2 - l31 * x3) * i11
+    x[0] = (z0 - l10 * x1 - l20 * x2 - l30 * x3) * i00
+    x[1] = x1
+    x[2] = x2
+    x[3] = x3
 
 
 @njit(**_OPTS)
@@ -350,9 +369,10 @@ def _lm(lx, y, w, th0, fr, eta_lo, eta_hi, max_iter, ftol, xtol, th, work, a, rh
             th[1] = tc
             th[2] = td
             th[3] = te
-            u, ut = ut, u
-            s, st = st, s
-            r, rt = rt, r
+            for j in range(m):
+                u[j] = ut[j]
+                s[j] = st[j]
+                r[j] = rt[j]
             rss = rss_new
             lam = max(lam * 0.2, 1e-12)
         else:
@@ -420,7 +440,7 @@ def _inv4(h, out, aug):
 
 
 @njit(**_OPTS)
-def _covariance(lx, y, w, th, fr, rss, df, cov, h, sec, jac, aug):
+def _covariance(lx, y, w, th, fr, rss, df, cov, h, aug):
     """drc's covariance ``(H/2)^-1 RSS/df`` in (b, c, d, eta) of one curve (``_covariance``).
 
     Second derivatives of f (``u = log x - eta``, ``g = s (1 - s)``, ``t = 1 - 2 s``,
@@ -431,32 +451,33 @@ def _covariance(lx, y, w, th, fr, rss, df, cov, h, sec, jac, aug):
     m = lx.size
     b, c, d, eta = th[0], th[1], th[2], th[3]
     delta = d - c
-    for i in range(4):
-        for k in range(4):
-            h[i, k] = 0.0
-            sec[i, k] = 0.0
+    h00 = h10 = h20 = h30 = h11 = h21 = h31 = h22 = h32 = h33 = 0.0
     for j in range(m):
         u = lx[j] - eta
         s = _expit(-b * u)
         g = s - s * s
         r = y[j] - (c + delta * s)
         t = 1.0 - 2.0 * s
-        jac[0] = -delta * g * u
-        jac[1] = 1.0 - s
-        jac[2] = s
-        jac[3] = delta * g * b
-        sec[0, 0] = delta * g * t * u * u
-        sec[1, 0] = g * u
-        sec[2, 0] = -g * u
-        sec[3, 0] = delta * g * (1.0 - t * b * u)
-        sec[3, 1] = -g * b
-        sec[3, 2] = g * b
-        sec[3, 3] = delta * b * b * g * t
-        wr = w[j] * r
-        for i in range(4):
-            wji = w[j] * jac[i]
-            for k in range(i + 1):
-                h[i, k] += wji * jac[k] - wr * sec[i, k]
+        j0 = -delta * g * u
+        j1 = 1.0 - s
+        j2 = s
+        j3 = delta * g * b
+        ww = w[j]
+        wr = ww * r
+        w0, w1, w2, w3 = ww * j0, ww * j1, ww * j2, ww * j3
+        h00 += w0 * j0 - wr * (delta * g * t * u * u)
+        h10 += w1 * j0 - wr * (g * u)
+        h20 += w2 * j0 - wr * (-g * u)
+        h30 += w3 * j0 - wr * (delta * g * (1.0 - t * b * u))
+        h11 += w1 * j1
+        h21 += w2 * j1
+        h31 += w3 * j1 - wr * (-g * b)
+        h22 += w2 * j2
+        h32 += w3 * j2 - wr * (g * b)
+        h33 += w3 * j3 - wr * (delta * b * b * g * t)
+    h[0, 0], h[1, 0], h[2, 0], h[3, 0] = h00, h10, h20, h30
+    h[1, 1], h[2, 1], h[3, 1] = h11, h21, h31
+    h[2, 2], h[3, 2], h[3, 3] = h22, h32, h33
     ok = df > 0
     for i in range(4):
         for k in range(i + 1):
@@ -561,8 +582,7 @@ def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, f
     rhs, step, th0, tmp, th, tj, state, fr = (
         vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6], vec[7]
     )  # fmt: skip
-    a, h, sec, cov = mats[0], mats[1], mats[2], mats[3]
-    jac = vec[8]
+    a, h, cov = mats[0], mats[1], mats[2]
     # --- validity, weights and log-dose (as _kernels._prepare)
     nv = 0
     npos = 0
@@ -618,7 +638,7 @@ def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, f
         out_free[i, k] = free_k
         fr[k] = 1.0 if free_k else 0.0
         n_free += 1 if free_k else 0
-    fzv = vec[9]  # kept apart from tmp: needed again by the restarts
+    fzv = vec[8]  # kept apart from tmp: needed again by the restarts
     fzv[0] = fixed[i, 0]
     fzv[1] = (fixed[i, 1] - ym) / ysd
     fzv[2] = (fixed[i, 2] - ym) / ysd
@@ -657,14 +677,14 @@ def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, f
         if poor and nv > 0:
             _restart(lxs, zero, ys, w, free, fr, fzv, th0, eta_lo, eta_hi, max_iter, ftol,
                      xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
-        _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, sec, jac, aug)
+        _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, aug)
         # a "converged" point whose Hessian is not positive definite is a saddle: restart
         if state[1] != 0.0 and df > 0 and not _all_finite(cov):
             _restart(lxs, zero, ys, w, free, fr, fzv, th0, eta_lo, eta_hi, max_iter, ftol,
                      xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
-            _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, sec, jac, aug)
+            _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, aug)
     else:
-        _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, sec, jac, aug)
+        _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, aug)
     conv = state[1] != 0.0
     stall = state[3] != 0.0
     # --- the scipy fall-back's candidates and the EC50-too-far rule (as fit_ll4_batch)
@@ -711,8 +731,8 @@ def _fit_block(lo, hi, x, y, mask, wt, fixed, start, has_start, x_is_log, max_it
     rows = np.empty((3, m))
     zero = np.empty(m, dtype=np.bool_)
     work = np.empty((7, m))
-    vec = np.empty((10, 4))
-    mats = np.empty((4, 4, 4))
+    vec = np.empty((9, 4))
+    mats = np.empty((3, 4, 4))
     aug = np.empty((4, 8))
     (theta, rss_s, conv, n_iter, stall, retry, params, rss, cov, se, ok, nobs, nfree, df,
      free) = out  # fmt: skip

@@ -39,6 +39,7 @@ def single_thread_blas():
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
+
 _LOG_BOUNDS = (-40.0, 15.0)
 
 

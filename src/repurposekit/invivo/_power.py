@@ -67,7 +67,9 @@ def _contrast(method: str, rates: np.ndarray) -> np.ndarray:
     if method == "bliss":
         return np.array([1.0, -1.0, -1.0, 1.0])
     if method == "hsa":
-        return np.array([0.0, -1.0, 0.0, 1.0]) if rates[1] <= rates[2] else np.array([0, 0, -1, 1.0])
+        return (
+            np.array([0.0, -1.0, 0.0, 1.0]) if rates[1] <= rates[2] else np.array([0, 0, -1, 1.0])
+        )
     msg = f"method must be 'bliss' or 'hsa' (linear contrasts of growth rates), got {method!r}."
     raise DataValidationError(msg)
 

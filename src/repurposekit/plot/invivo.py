@@ -239,9 +239,7 @@ def spaghetti_panel(
             ax.plot(a["day"], a[value], color=col[g], lw=0.9, marker=".", ms=3)
             if s_ in ended:
                 n_end += 1
-                ax.plot(
-                    a["day"].iloc[-1], a[value].iloc[-1], "x", color=col[g], ms=5, mew=1.2
-                )
+                ax.plot(a["day"].iloc[-1], a[value].iloc[-1], "x", color=col[g], ms=5, mew=1.2)
         fl = sub.merge(flags[["subject", "day"]], on=["subject", "day"])
         if len(fl):
             ax.scatter(
@@ -369,9 +367,7 @@ def waterfall(result: Any, *, ax: Axes | None = None) -> Axes:
     )
     if by_group:
         n = t.groupby("group", sort=False).size()
-        ax.set_xticks(
-            centres, [f"{g}\n(n={n[g]})" for g in groups], fontsize="x-small", wrap=True
-        )
+        ax.set_xticks(centres, [f"{g}\n(n={n[g]})" for g in groups], fontsize="x-small", wrap=True)
         ax.tick_params(axis="x", length=0)
     else:
         ax.set_xticks([])
@@ -646,9 +642,7 @@ def power_curve(result: Any, *, ax: Axes | None = None, target: float = 0.8) -> 
         capsize=3,
         label="simulated (refitted LMM)",
     )
-    ax.plot(
-        t["n_per_group"], t["power_analytic"], color="0.4", ls="--", lw=1, label="closed form"
-    )
+    ax.plot(t["n_per_group"], t["power_analytic"], color="0.4", ls="--", lw=1, label="closed form")
     ax.axhline(target, color="#D55E00", ls=":", lw=1)
     ax.annotate(
         f"{target:.0%}",

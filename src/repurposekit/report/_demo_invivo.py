@@ -104,9 +104,7 @@ def build(out: Path) -> Section:
         syn.table.drop(columns=["method", "robust"]),
         "synergy",
         caption="SynergyLMM Bliss synergy over the treatment period (model refitted on days ≤ t; "
-        "varIdent model, CR2 robust SE). "
-        + syn.table["convention"].iloc[0]
-        + ".",
+        "varIdent model, CR2 robust SE). " + syn.table["convention"].iloc[0] + ".",
     )
     sec.figure(
         syn.plot().figure,
@@ -115,7 +113,7 @@ def build(out: Path) -> Section:
     )
     pw_day = 14.0
     pw = iv.synergy_power(
-        gd, arms=design.combination, n_per_group=(3, 4, 6, 8), day=pw_day, n_sim=150, rng=7
+        gd, arms=design.combination, n_per_group=(3, 5, 8), day=pw_day, n_sim=100, rng=7
     )
     sec.table(
         pw.table[["n_per_group", "day", "effect", "combination_index", "power", "power_se"]]
@@ -123,7 +121,7 @@ def build(out: Path) -> Section:
         .round(4),
         "synergy_power",
         caption=f"A-priori power of the Bliss synergy test on day {pw_day:g} (2 weeks of "
-        "treatment) for n mice per arm: 150 studies simulated from the fitted mixed model "
+        "treatment) for n mice per arm: 100 studies simulated from the fitted mixed model "
         f"(random-slope SD {pw.parameters['sd_ranef']:.3g}/day, residual SD "
         f"{pw.parameters['sd_resid']:.3g}), refitted and tested at p < 0.05; power_se: Monte "
         "Carlo SE; closed form: the same test with known variance components.",

@@ -132,7 +132,9 @@ def main() -> None:
     study = pd.DataFrame(rows, columns=cols)
     study.to_csv(HERE / "study.csv", index=False)
     last = study.groupby("subject")["day"].max()
-    print(f"wrote {len(study)} rows for {study['subject'].nunique()} animals; last day {last.max()}")
+    print(
+        f"wrote {len(study)} rows for {study['subject'].nunique()} animals; last day {last.max()}"
+    )
 
 
 if __name__ == "__main__":
