@@ -20,6 +20,7 @@ several seconds, later processes load the machine code in well under a second.
 from __future__ import annotations
 
 import math
+import os
 import threading
 
 import numba
@@ -37,8 +38,27 @@ _BIG = np.finfo(np.float64).max
 
 @njit(**_OPTS)
 def _expit(z):
-    # scipy.special.expit's formula, so both engines round alike
+    """scipy.special.expit's formula ``1 / (1 + exp(-z))``, so both engines round alike.
+
+    The two shortcuts return exactly what the formula gives (``1 + exp(-40)`` rounds to 1;
+    ``exp(710)`` overflows to inf) without libm's slow over/underflow path, which every
+    zero dose (log-dose -1e6) would otherwise take.
+    """
+    if z > 40.0:
+        return 1.0
+    if z < -710.0:
+        return 0.0
     return 1.0 / (1.0 + math.exp(-z))
+
+
+@njit(**_OPTS)
+def _exp(z):
+    """``math.exp`` without libm's slow path where the result under/overflows anyway."""
+    if z < -746.0:
+        return 0.0
+    if z > 710.0:
+        return np.inf
+    return math.exp(z)
 
 
 @njit(**_OPTS)
@@ -152,7 +172,7 @@ def _refine_start(lx, y, w, theta, free, fz, out, ez):
     for j in range(m):
         wsum += w[j]
         wy += w[j] * y[j]
-        ez[j] = math.exp(b * (lx[j] - theta[3]))
+        ez[j] = _exp(b * (lx[j] - theta[3]))
     for k in range(4):
         out[k] = theta[k]
     best_rss = np.inf
@@ -242,12 +262,15 @@ def _chol_solve4(a, rhs, x):
 
 
 @njit(**_OPTS)
-def _lm(lx, y, w, th0, fr, eta_lo, eta_hi, max_iter, ftol, xtol, th, work, a, rhs, step):
+def _lm(lx, y, w, th0, fr, eta_lo, eta_hi, lm_opt, th, lm_scr):
     """Levenberg–Marquardt on one curve from ``th0`` into ``th``, as ``_kernels._lm``.
 
     Returns ``(rss, converged, n_iter, stalled)``. ``fr`` is 1.0 for a free parameter and
-    0.0 for a fixed one; ``work`` is a (6, m) scratch array.
+    0.0 for a fixed one; ``lm_opt = (max_iter, ftol, xtol)``; ``lm_scr = (work, a, rhs,
+    step)`` is scratch: ``work`` (>= 6, m), ``a`` (4, 4), ``rhs`` and ``step`` (4,).
     """
+    max_iter, ftol, xtol = lm_opt
+    work, a, rhs, step = lm_scr
     m = lx.size
     u, s, r = work[0], work[1], work[2]
     ut, st, rt = work[3], work[4], work[5]
@@ -505,20 +528,19 @@ def _covariance(lx, y, w, th, fr, rss, df, cov, h, aug):
 
 @njit(**_OPTS)
 def _all_finite(a):
-    for v in a.ravel():
+    for v in a.ravel():  # noqa: SIM110 (an explicit loop: nopython mode, no generator)
         if not math.isfinite(v):
             return False
     return True
 
 
 @njit(**_OPTS)
-def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, xtol,
-             th, state, work, a, rhs, step, alt, tj):  # fmt: skip
+def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, lm_opt, th, state, lm_scr, alt, tj):
     """Three more starts (EC50 at the quartiles of the tested log-doses, slope flipped for the
     middle one); keeps the lowest RSS, as ``fit_ll4_batch``'s ``_restart``. ``state`` holds
     ``(rss, converged, n_iter, stalled)`` and is updated in place with ``th``."""
     m = lx.size
-    srt = work[6]  # the positive log-doses, sorted (insertion sort: a handful of points)
+    srt = lm_scr[0][6]  # the positive log-doses, sorted (insertion sort: a handful of points)
     k = 0
     ymin = _BIG
     ymax = -_BIG
@@ -541,7 +563,7 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
     for q, flip in ((0.25, 1.0), (0.5, -1.0), (0.75, 1.0)):
         # np.nanquantile, method "linear" (numpy's _lerp)
         pq = q * (k - 1)
-        lo = int(math.floor(pq))
+        lo = math.floor(pq)
         hi = min(lo + 1, k - 1)
         frac = pq - lo
         diff = srt[hi] - srt[lo]
@@ -553,9 +575,7 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
         for i in range(4):
             if not free[i]:
                 alt[i] = fz[i]
-        rj, cj, ij, sj = _lm(
-            lx, y, w, alt, fr, eta_lo, eta_hi, max_iter, ftol, xtol, tj, work, a, rhs, step
-        )
+        rj, cj, ij, sj = _lm(lx, y, w, alt, fr, eta_lo, eta_hi, lm_opt, tj, lm_scr)
         # never trade a lower RSS for a worse one; prefer converged at equal RSS
         rss, conv = state[0], state[1] != 0.0
         if rj < rss * (1 - 1e-10) or (cj and not conv and rj <= rss * (1 + 1e-8)):
@@ -568,21 +588,37 @@ def _restart(lx, zero, y, w, free, fr, fz, th0, eta_lo, eta_hi, max_iter, ftol, 
 
 
 @njit(**_OPTS)
-def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
-               restarts, out_theta, out_rss_s, out_conv, out_iter, out_stall, out_retry,
-               out_params, out_rss, out_cov, out_se, out_ok, out_nobs, out_nfree, out_df,
-               out_free, rows, zero, work, vec, mats, aug):  # fmt: skip
+def _fit_curve(i, inp, opt, out, scr):
     """Prepare, fit and back-transform curve ``i``: ``fit_ll4_batch``'s policy for one curve
-    (all but the scipy fall-back, which the caller runs on the rows flagged ``out_retry``)."""
+    (all but the scipy fall-back, which the caller runs on the rows flagged ``out_retry``).
+
+    ``inp``, ``opt`` and ``out`` are the tuples built by :func:`fit_batch`; ``scr`` is the
+    scratch of :func:`_fit_block`.
+    """
+    x, y, mask, wt, fixed, start = inp
+    has_start, x_is_log, max_iter, ftol, xtol, restarts = opt
+    out_theta, out_rss_s, out_conv, out_iter, out_stall, out_retry = out[:6]
+    out_params, out_rss, out_cov, out_se, out_ok = out[6:11]
+    out_nobs, out_nfree, out_df, out_free = out[11:]
+    rows, zero, work, vec, mats, aug = scr
     m = y.shape[1]
     xr = x[i if x.shape[0] > 1 else 0]
     mr = mask[i if mask.shape[0] > 1 else 0]
     wr = wt[i if wt.shape[0] > 1 else 0]
     lxs, ys, w = rows[0], rows[1], rows[2]
     rhs, step, th0, tmp, th, tj, state, fr = (
-        vec[0], vec[1], vec[2], vec[3], vec[4], vec[5], vec[6], vec[7]
-    )  # fmt: skip
+        vec[0],
+        vec[1],
+        vec[2],
+        vec[3],
+        vec[4],
+        vec[5],
+        vec[6],
+        vec[7],
+    )
     a, h, cov = mats[0], mats[1], mats[2]
+    lm_opt = (max_iter, ftol, xtol)
+    lm_scr = (work, a, rhs, step)
     # --- validity, weights and log-dose (as _kernels._prepare)
     nv = 0
     npos = 0
@@ -661,9 +697,7 @@ def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, f
             th0[k] = fzv[k]
     th0[3] = _clip(th0[3], eta_lo, eta_hi)
     # --- Levenberg–Marquardt, restarts for poor fits and saddles, covariance
-    r0, c0, i0, s0 = _lm(
-        lxs, ys, w, th0, fr, eta_lo, eta_hi, max_iter, ftol, xtol, th, work, a, rhs, step
-    )
+    r0, c0, i0, s0 = _lm(lxs, ys, w, th0, fr, eta_lo, eta_hi, lm_opt, th, lm_scr)
     state[0] = r0
     state[1] = 1.0 if c0 else 0.0
     state[2] = i0
@@ -675,13 +709,45 @@ def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, f
         # steep curves (|b| > 10) that did not converge are step-like: no start helps them
         poor = (not c0 and abs(th[0]) <= 10.0) or r0 > 0.2 * max(tss, 1e-300)
         if poor and nv > 0:
-            _restart(lxs, zero, ys, w, free, fr, fzv, th0, eta_lo, eta_hi, max_iter, ftol,
-                     xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
+            _restart(
+                lxs,
+                zero,
+                ys,
+                w,
+                free,
+                fr,
+                fzv,
+                th0,
+                eta_lo,
+                eta_hi,
+                lm_opt,
+                th,
+                state,
+                lm_scr,
+                tmp,
+                tj,
+            )
         _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, aug)
         # a "converged" point whose Hessian is not positive definite is a saddle: restart
         if state[1] != 0.0 and df > 0 and not _all_finite(cov):
-            _restart(lxs, zero, ys, w, free, fr, fzv, th0, eta_lo, eta_hi, max_iter, ftol,
-                     xtol, th, state, work, a, rhs, step, tmp, tj)  # fmt: skip
+            _restart(
+                lxs,
+                zero,
+                ys,
+                w,
+                free,
+                fr,
+                fzv,
+                th0,
+                eta_lo,
+                eta_hi,
+                lm_opt,
+                th,
+                state,
+                lm_scr,
+                tmp,
+                tj,
+            )
             _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, aug)
     else:
         _covariance(lxs, ys, w, th, fr, state[0], df, cov, h, aug)
@@ -724,53 +790,53 @@ def _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, f
 
 
 @njit(**_OPTS)
-def _fit_block(lo, hi, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol,
-               xtol, restarts, out):  # fmt: skip
+def _fit_block(lo, hi, inp, opt, out):
     """Curves ``lo..hi-1``, with one set of scratch arrays for the whole block."""
-    m = y.shape[1]
-    rows = np.empty((3, m))
-    zero = np.empty(m, dtype=np.bool_)
-    work = np.empty((7, m))
-    vec = np.empty((9, 4))
-    mats = np.empty((3, 4, 4))
-    aug = np.empty((4, 8))
-    (theta, rss_s, conv, n_iter, stall, retry, params, rss, cov, se, ok, nobs, nfree, df,
-     free) = out  # fmt: skip
+    m = inp[1].shape[1]
+    scr = (
+        np.empty((3, m)),  # the curve's prepared log-dose, response and weights
+        np.empty(m, dtype=np.bool_),  # zero doses
+        np.empty((7, m)),  # work rows of the self-start, Levenberg–Marquardt and restarts
+        np.empty((9, 4)),  # 4-vectors
+        np.empty((3, 4, 4)),  # 4x4 matrices
+        np.empty((4, 8)),  # Gauss–Jordan tableau
+    )
     for i in range(lo, hi):
-        _fit_curve(i, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
-                   restarts, theta, rss_s, conv, n_iter, stall, retry, params, rss, cov, se,
-                   ok, nobs, nfree, df, free, rows, zero, work, vec, mats, aug)  # fmt: skip
+        _fit_curve(i, inp, opt, out, scr)
 
 
 @njit(**_OPTS)
-def _fit_serial(x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
-                restarts, out):  # fmt: skip
-    _fit_block(0, y.shape[0], x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter,
-               ftol, xtol, restarts, out)  # fmt: skip
+def _fit_serial(inp, opt, out):
+    _fit_block(0, inp[1].shape[0], inp, opt, out)
 
 
 _BLOCK = 256  # curves per parallel task (scratch is allocated once per block)
 
 
 @njit(parallel=True, **_OPTS)
-def _fit_parallel(x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter, ftol, xtol,
-                  restarts, out):  # fmt: skip
-    n = y.shape[0]
+def _fit_parallel(inp, opt, out):
+    n = inp[1].shape[0]
     n_blocks = (n + _BLOCK - 1) // _BLOCK
     for blk in prange(n_blocks):
         lo = blk * _BLOCK
-        hi = min(lo + _BLOCK, n)
-        _fit_block(lo, hi, x, y, mask, wt, fixed, start, has_start, x_is_log, max_iter,
-                   ftol, xtol, restarts, out)  # fmt: skip
+        _fit_block(lo, min(lo + _BLOCK, n), inp, opt, out)
 
 
 PARALLEL_MIN_CURVES = 2000  # below this, waking the thread pool costs more than it saves
+_PARALLEL_PID: list[int] = []  # the process that started numba's thread pool
 
 
 def _use_parallel(n: int) -> bool:
-    """Threads for large batches called from the main thread only: numba's default
-    ``workqueue`` threading layer must not be entered from two Python threads at once."""
+    """Threads for batches of ``PARALLEL_MIN_CURVES`` curves or more, when safe.
+
+    Only from the main thread (numba's ``workqueue`` layer must not be entered from two
+    Python threads at once) and only in the process that first started the thread pool:
+    with the GNU OpenMP layer a forked child that launches a parallel region is terminated
+    by numba, so a ``fork``-ed worker (multiprocessing's default start on Linux) runs serially.
+    """
     if n < PARALLEL_MIN_CURVES or threading.current_thread() is not threading.main_thread():
+        return False
+    if _PARALLEL_PID and _PARALLEL_PID[0] != os.getpid():
         return False
     return numba.get_num_threads() > 1
 
@@ -787,8 +853,9 @@ def _row_array(a, n: int, m: int, dtype, fill):
     return np.ascontiguousarray(a)
 
 
-def fit_batch(dose, y, mask, weights, fixed, start, *, x_is_log, max_iter, ftol, xtol,
-              restarts, parallel=None):  # fmt: skip
+def fit_batch(
+    dose, y, mask, weights, fixed, start, *, x_is_log, max_iter, ftol, xtol, restarts, parallel=None
+):
     """Fit every curve; the compiled counterpart of ``fit_ll4_batch``'s numpy engine.
 
     ``dose``, ``mask`` and ``weights`` broadcast to ``y``'s shape (n, m) (``mask`` and
@@ -823,22 +890,21 @@ def fit_batch(dose, y, mask, weights, fixed, start, *, x_is_log, max_iter, ftol,
         np.empty(n, dtype=np.int64),  # df
         np.empty((n, 4), dtype=np.bool_),  # free
     )
-    kernel = _fit_parallel if parallel else _fit_serial
-    kernel(
+    inp = (
         _row_array(dose, n, m, np.float64, 0.0),
         y,
         _row_array(mask, n, m, np.bool_, True),
         _row_array(weights, n, m, np.float64, 1.0),
         np.ascontiguousarray(fixed, dtype=np.float64),
         np.ascontiguousarray(start, dtype=np.float64) if has_start else np.zeros((1, 4)),
-        has_start,
-        bool(x_is_log),
-        int(max_iter),
-        float(ftol),
-        float(xtol),
-        bool(restarts),
-        out,
     )
+    opt = (has_start, bool(x_is_log), int(max_iter), float(ftol), float(xtol), bool(restarts))
+    if parallel:
+        if not _PARALLEL_PID:
+            _PARALLEL_PID.append(os.getpid())
+        _fit_parallel(inp, opt, out)
+    else:
+        _fit_serial(inp, opt, out)
     theta, rss_s, conv, n_iter, stall, retry = out[:6]
     keys = ("params", "rss", "cov", "se", "converged", "n_obs", "n_free", "df", "free")
     return theta, rss_s, conv, n_iter, stall, None, retry, dict(zip(keys, out[6:], strict=True))

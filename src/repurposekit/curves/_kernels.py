@@ -24,6 +24,7 @@ With ``x_is_log=True`` the same kernels fit drc's ``L.4`` on an already-logged d
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -389,7 +390,8 @@ def _lm(lx, y, w, theta, free, eta_lo, eta_hi, *, max_iter, ftol, xtol):
         if stalled.any():
             # a stall where the gradient vanishes is an optimum too (cosine criterion)
             gnorm = np.sqrt(sum(v_ * v_ for v_ in rhs))
-            jnorm = np.sqrt(sum(a[i, i] / (1.0 + wlam) for i in range(4)))
+            with np.errstate(invalid="ignore"):  # NaN (no usable curvature): not flat
+                jnorm = np.sqrt(sum(a[i, i] / (1.0 + wlam) for i in range(4)))
             flat = gnorm <= 1e-8 * jnorm * np.sqrt(np.maximum(wrss, 1e-300)) + 1e-300
             converged[idx[stalled & flat]] = True
         alive &= ~(done | stalled)
@@ -558,7 +560,6 @@ def _scipy_refit(lx, y, w, theta, free, eta_lo, eta_hi):
     return out, ok
 
 
-
 @dataclass(frozen=True, eq=False)
 class _Prepared:
     """Row-wise arrays of :func:`fit_ll4_batch`: log-dose centred per curve (zero doses at
@@ -719,13 +720,13 @@ def _engine_module(engine: str):
     if engine == "numpy":
         return None
     try:
-        from repurposekit.curves import _compiled
+        compiled = importlib.import_module("repurposekit.curves._compiled")
     except ImportError as err:  # numba missing or broken
         if engine == "compiled":
             msg = "engine='compiled' needs numba (pip install numba); or use engine='numpy'"
             raise ImportError(msg) from err
         return None
-    return _compiled
+    return compiled
 
 
 def _numpy_engine(p: _Prepared, th_start, *, restarts, max_iter, ftol, xtol):

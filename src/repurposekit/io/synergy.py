@@ -160,6 +160,74 @@ def _standardise_columns(df: pd.DataFrame, source: str) -> tuple[pd.DataFrame, i
     return out, len(mapping)
 
 
+def _numeric(
+    data: pd.DataFrame,
+    column: str,
+    *,
+    source: str | Path | None,
+    allow_missing: bool = False,
+    header_rows: int = 1,
+) -> pd.Series:
+    """``coerce_numeric``, skipped for a column that is already numeric and complete.
+
+    (``coerce_numeric`` turns every cell into a string to find non-numeric ones: the
+    dominant cost of reading a screen, and nothing to find in a float column.)
+    """
+    col = data[column]
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    if numeric and (allow_missing or not col.isna().any()):
+        return col.astype(float)
+    return coerce_numeric(
+        data, column, source=source, allow_missing=allow_missing, header_rows=header_rows
+    )
+
+
+def _block_scales(
+    tidy: pd.DataFrame, k: int, input_scale: str | None, source: str | Path | None
+) -> np.ndarray:
+    """Response scale of every row: declared, or inferred from its block's no-drug control.
+
+    Vectorised over blocks (one bincount), blocks taken in order of first appearance; the
+    first block without a control (when nothing is declared) or whose control contradicts
+    the declared scale is an error. Rows with a missing block id get NaN.
+    """
+    codes, ids = pd.factorize(tidy["block_id"], sort=False)
+    nb = len(ids)
+    dose = tidy[[f"dose{i}_molar" for i in range(1, k + 1)]].to_numpy()
+    raw = tidy["response_raw"].to_numpy(dtype=float)
+    ctrl = (dose == 0).all(axis=1) & ~np.isnan(raw) & (codes >= 0)
+    n_ctrl = np.bincount(codes[ctrl], minlength=nb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.bincount(codes[ctrl], weights=raw[ctrl], minlength=nb) / n_ctrl
+    has = n_ctrl > 0
+    inferred = np.where(np.abs(c - 100.0) < np.abs(c), "viability", "inhibition")
+    if input_scale is None:
+        problem = ~has
+    else:
+        problem = has & (inferred != input_scale)
+    if problem.any():
+        b = int(np.argmax(problem))
+        if not has[b]:
+            msg = (
+                f"{where(source)}block {_bid(ids[b])!r} has no no-drug control cell, so the "
+                "response scale cannot be inferred; pass input_scale='viability' or "
+                "'inhibition' (--input-scale)."
+            )
+        else:
+            inf_b = inferred[b]
+            msg = (
+                f"{where(source)}block {_bid(ids[b])!r}: the no-drug control reads {c[b]:.4g}, "
+                f"which looks like % {inf_b} (control ≈ {'100' if inf_b == 'viability' else '0'}), "
+                f"but input_scale={input_scale!r} was given. Check the file (or pass "
+                f"--input-scale {inf_b}); scores on the wrong scale are meaningless."
+            )
+        raise DataValidationError(msg)
+    per_block = np.where(has, inferred, input_scale).astype(object) if nb else np.array([], object)
+    out = np.full(codes.size, np.nan, dtype=object)
+    out[codes >= 0] = per_block[codes[codes >= 0]]
+    return out
+
+
 def tidy_synergy(
     data: pd.DataFrame,
     *,
@@ -202,11 +270,10 @@ def tidy_synergy(
     tidy = pd.DataFrame({"block_id": df["block_id"].to_numpy()})
     for i in range(1, k + 1):
         tidy[f"drug{i}"] = df[f"drug{i}"].to_numpy()
+    plain = data.reset_index(drop=True)
     for i in range(1, k + 1):
         orig = df.attrs["original"][f"conc{i}"]
-        conc = coerce_numeric(
-            data.reset_index(drop=True), orig, source=source, header_rows=_header_rows(data)
-        )
+        conc = _numeric(plain, orig, source=source, header_rows=_header_rows(data))
         units = df[f"unit{i}"].reset_index(drop=True)
         if units.isna().all():
             if default_unit is None:
@@ -216,13 +283,15 @@ def tidy_synergy(
                 )
                 raise DataValidationError(msg)
             units = pd.Series(default_unit, index=units.index)
-        units = units.astype(str).str.strip()
+        # string work on the distinct labels only, then spread back by code
+        ucode, ulabels = pd.factorize(units, use_na_sentinel=False)
+        labels = pd.Index(ulabels).astype(str).str.strip().to_numpy(dtype=object)
         factors = {}
-        for u in units.unique():
+        for u in pd.unique(labels):
             try:
                 factors[u] = concentration_factor(normalise_unit(u))
             except DataValidationError as exc:
-                row = int(np.flatnonzero(units.to_numpy() == u)[0])
+                row = int(np.flatnonzero(labels[ucode] == u)[0])
                 msg = f"{where(source)}row {src_row[row]}: {exc}"
                 raise DataValidationError(msg) from None
         neg = conc < 0
@@ -230,10 +299,12 @@ def tidy_synergy(
             row = int(np.flatnonzero(neg.to_numpy())[0])
             msg = f"{where(source)}row {src_row[row]}: concentration {conc.iloc[row]} is negative."
             raise DataValidationError(msg)
-        tidy[f"dose{i}_molar"] = conc.to_numpy() * units.map(factors).to_numpy()
-        tidy[f"unit{i}"] = units.map(normalise_unit).to_numpy()
-    resp = coerce_numeric(
-        data.reset_index(drop=True),
+        fac = np.array([factors[u] for u in labels], dtype=float)
+        norm = np.array([normalise_unit(u) for u in labels], dtype=object)
+        tidy[f"dose{i}_molar"] = conc.to_numpy() * fac[ucode]
+        tidy[f"unit{i}"] = norm[ucode]
+    resp = _numeric(
+        plain,
         df.attrs["original"]["response"],
         source=source,
         allow_missing=True,
@@ -256,35 +327,9 @@ def tidy_synergy(
                 "in the block. Use one unit per drug within a block."
             )
             raise DataValidationError(msg)
-    # input scale: declared or inferred from the no-drug control, per block
-    dose_cols = [f"dose{i}_molar" for i in range(1, k + 1)]
-    ctrl_mask = (tidy[dose_cols] == 0).all(axis=1)
-    scales = {}
-    for b, blk in tidy.groupby("block_id", sort=False):
-        ctrl = blk.loc[ctrl_mask.loc[blk.index], "response_raw"].dropna()
-        if ctrl.empty:
-            if input_scale is None:
-                msg = (
-                    f"{where(source)}block {_bid(b)!r} has no no-drug control cell, so the response scale "
-                    "cannot be inferred; pass input_scale='viability' or 'inhibition' "
-                    "(--input-scale)."
-                )
-                raise DataValidationError(msg)
-            scales[b] = input_scale
-            continue
-        c = float(ctrl.mean())
-        inferred = infer_input_scale(c)
-        if input_scale is not None and inferred != input_scale:
-            msg = (
-                f"{where(source)}block {_bid(b)!r}: the no-drug control reads {c:.4g}, which looks like "
-                f"% {inferred} (control ≈ {'100' if inferred == 'viability' else '0'}), but "
-                f"input_scale={input_scale!r} was given. Check the file (or pass --input-scale "
-                f"{inferred}); scores on the wrong scale are meaningless."
-            )
-            raise DataValidationError(msg)
-        scales[b] = input_scale or inferred
-    scale = tidy["block_id"].map(scales)
-    viability = np.where(scale == "viability", tidy["response_raw"], 100.0 - tidy["response_raw"])
+    scale = _block_scales(tidy, k, input_scale, source)
+    raw = tidy["response_raw"].to_numpy()
+    viability = np.where(scale == "viability", raw, 100.0 - raw)
     low = viability < -noise
     if np.any(low):
         row = int(np.flatnonzero(low)[0])
@@ -296,7 +341,7 @@ def tidy_synergy(
         )
         raise DataValidationError(msg)
     tidy["inhibition_pct"] = 100.0 - viability
-    tidy["input_scale"] = scale.to_numpy()
+    tidy["input_scale"] = scale
     return tidy.drop(columns=["response_raw"])
 
 

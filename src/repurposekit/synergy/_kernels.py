@@ -63,7 +63,7 @@ def single_responses(resp: np.ndarray) -> list[np.ndarray]:
 
 
 def _finish(resp: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    resp.ndim - 1
+    """Cells with at most one drug present: reference = observed; synergy = observed − ref."""
     mono = n_present(resp.shape[1:]) <= 1
     ref = np.where(mono, resp, ref)
     return ref, resp - ref
@@ -288,72 +288,132 @@ def loewe(
     its two neighbours wherever ``Σ_k x_k / D_k(y) − 1`` changes sign there, so the
     reference solves the Loewe equation (a drug combined with itself then scores 0).
     Cells with at most one drug present get reference = observed.
+
+    The inverse curves are evaluated on each block's grid once per drug (``(B, n_steps)``);
+    the search over cells × grid runs in cache-sized chunks of blocks into preallocated
+    buffers, and only over the cells with at least two drugs present.
     """
     K = resp.ndim - 1
     B = resp.shape[0]
     if fits is None:
         msg = "loewe needs the monotherapy fits (in the same dose unit as doses)"
         raise ValueError(msg)
-    grids = np.meshgrid(*[np.arange(n) for n in resp.shape[1:]], indexing="ij")
-    xs = [doses[k][:, grids[k].reshape(-1)] for k in range(K)]  # (B, cells)
-    y = resp.reshape(B, -1)
+    shape = resp.shape[1:]
+    flat_resp = resp.reshape(B, -1)
+    sel = np.flatnonzero(n_present(shape).reshape(-1) >= 2)  # cells that get a reference
+    ref = flat_resp.copy()
+    if sel.size == 0 or B == 0:
+        return _finish(resp, ref.reshape(resp.shape))
+    pos = np.unravel_index(sel, shape)
+    xs = [doses[k][:, pos[k]] for k in range(K)]  # (B, S) raw doses of the scored cells
+    y = flat_resp[:, sel]
     par = [{n: fits[k][n][:, None] for n in "bcde"} for k in range(K)]
-    xcap = [sf_dose_for_response(y, **par[k]) for k in range(K)]
-    unreachable = np.all([~np.isfinite(v) for v in xcap], axis=0)
+    unreachable = np.ones(y.shape, dtype=bool)
+    for k in range(K):
+        unreachable &= ~np.isfinite(sf_dose_for_response(y, **par[k]))
     lo = np.min([np.minimum(p["c"], p["d"]) for p in par], axis=0)  # (B, 1)
     hi = np.max([np.maximum(p["c"], p["d"]) for p in par], axis=0)
     steps = np.arange(n_steps) / (n_steps - 1)
     y_test = lo + (hi - lo) * steps[None, :]  # (B, n_steps)
     y_test[:, -1] = hi[:, 0]
-    total = np.zeros((B, y.shape[1], n_steps))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k in range(K):
-            dk = sf_dose_for_response(y_test, **par[k])  # (B, n_steps)
-            total += xs[k][:, :, None] / dk[:, None, :]
-        dist = np.abs(total - 1.0)
-    # first minimum, NaN distances ignored (R: which(dist == min(dist, na.rm = TRUE))[1])
-    filled = np.where(np.isnan(dist), np.inf, dist)
-    best = np.argmin(filled, axis=2)
-    is_inf = dist == np.inf
-    only_inf = np.isinf(np.min(filled, axis=2)) & is_inf.any(axis=2)
-    best = np.where(only_inf, np.argmax(is_inf, axis=2), best)
-    all_nan = np.isnan(dist).all(axis=2)
-    grid_ref = np.take_along_axis(y_test[:, None, :], best[:, :, None], axis=2)[:, :, 0]
-    grid_ref = np.where(all_nan, np.nan, grid_ref)
+    dk = [sf_dose_for_response(y_test, **par[k]) for k in range(K)]  # (B, n_steps), once
+    best, worst_case = _loewe_grid_argmin(xs, dk)
+    grid_ref = np.take_along_axis(y_test, best, axis=1)
+    if worst_case.any():
+        # every finite distance is missing (only inf/NaN): R's which(dist == min(dist,
+        # na.rm = TRUE))[1] is the first inf, or NA when all are NaN (rare; done per cell)
+        bi, si = np.nonzero(worst_case)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            tot = sum(xs[k][bi, si][:, None] / dk[k][bi] for k in range(K))
+            dist = np.abs(tot - 1.0)
+        is_inf = dist == np.inf
+        first_inf = np.argmax(is_inf, axis=1)
+        has_inf = is_inf.any(axis=1)
+        best[bi[has_inf], si[has_inf]] = first_inf[has_inf]
+        grid_ref[bi, si] = np.where(has_inf, y_test[bi, first_inf], np.nan)  # else all NaN
     if exact:
         grid_ref = _refine_loewe(grid_ref, best, y_test, xs, par, n_steps)
     xsum = sum(xs)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         fallback = np.max([ll4(xsum, p["b"], p["c"], p["d"], p["e"]) for p in par], axis=0)
-    ref = np.where(unreachable, fallback, grid_ref).reshape(resp.shape)
-    return _finish(resp, ref)
+    ref[:, sel] = np.where(unreachable, fallback, grid_ref)
+    return _finish(resp, ref.reshape(resp.shape))
+
+
+_LOEWE_CHUNK = 1 << 16  # elements (cells × grid) per chunk: temporaries stay in cache
+
+
+def _loewe_grid_argmin(xs: list[np.ndarray], dk: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """First grid index minimising ``|Σ_k x_k / D_k(y_t) − 1|`` for every (block, cell).
+
+    ``xs[k]`` (B, S) doses, ``dk[k]`` (B, T) inverse curves on the grid. NaN distances are
+    ignored; returns ``(best, worst)`` with ``worst`` True where no distance is finite
+    (those cells need R's tie rule for inf/NaN, applied by the caller).
+    """
+    B, S = xs[0].shape
+    T = dk[0].shape[1]
+    cb = int(max(1, min(B, _LOEWE_CHUNK // max(S * T, 1))))
+    tot = np.empty((cb, S, T))
+    tmp = np.empty((cb, S, T)) if len(xs) > 1 else None
+    nan = np.empty((cb, S, T), dtype=bool)
+    best = np.empty((B, S), dtype=np.intp)
+    worst = np.empty((B, S), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for s in range(0, B, cb):
+            e = min(B, s + cb)
+            t = tot[: e - s]
+            np.divide(xs[0][s:e, :, None], dk[0][s:e, None, :], out=t)
+            for k in range(1, len(xs)):
+                u = tmp[: e - s]
+                np.divide(xs[k][s:e, :, None], dk[k][s:e, None, :], out=u)
+                np.add(t, u, out=t)
+            np.subtract(t, 1.0, out=t)
+            np.abs(t, out=t)
+            m = nan[: e - s]
+            np.isnan(t, out=m)
+            np.copyto(t, np.inf, where=m)
+            b = t.argmin(axis=2)
+            best[s:e] = b
+            worst[s:e] = np.take_along_axis(t, b[:, :, None], axis=2)[:, :, 0] == np.inf
+    return best, worst
 
 
 def _refine_loewe(grid_ref, best, y_test, xs, par, n_steps, n_bisect: int = 60):
-    """Bisection of ``Σ x_k / D_k(y) − 1`` on ``[y_(best−1), y_(best+1)]`` where it brackets."""
+    """Bisection of ``Σ x_k / D_k(y) − 1`` on ``[y_(best−1), y_(best+1)]`` where it brackets.
+
+    Only the bracketing cells are bisected (as flat vectors); the others keep ``grid_ref``.
+    """
     K = len(xs)
 
-    def g(yv):
+    def g(yv, xk, pk):
         tot = np.zeros_like(yv)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for k in range(K):
-                tot = tot + xs[k] / sf_dose_for_response(yv, **par[k])
+                tot = tot + xk[k] / sf_dose_for_response(yv, **pk[k])
         return tot - 1.0
 
     lo_i = np.clip(best - 1, 0, n_steps - 1)
     hi_i = np.clip(best + 1, 0, n_steps - 1)
     a = np.take_along_axis(y_test, lo_i, axis=1)
     b = np.take_along_axis(y_test, hi_i, axis=1)
-    ga, gb = g(a), g(b)
+    ga, gb = g(a, xs, par), g(b, xs, par)
     ok = np.isfinite(ga) & np.isfinite(gb) & (np.sign(ga) != np.sign(gb))
+    bi, si = np.nonzero(ok)
+    if bi.size == 0:
+        return grid_ref
+    xk = [x[bi, si] for x in xs]
+    pk = [{n: p[n][bi, 0] for n in "bcde"} for p in par]
+    a, b, ga = a[bi, si], b[bi, si], ga[bi, si]
     for _ in range(n_bisect):
         mid = 0.5 * (a + b)
-        gm = g(mid)
+        gm = g(mid, xk, pk)
         left = np.sign(gm) == np.sign(ga)
         a = np.where(left, mid, a)
         ga = np.where(left, gm, ga)
         b = np.where(left, b, mid)
-    return np.where(ok, 0.5 * (a + b), grid_ref)
+    out = grid_ref.copy()
+    out[bi, si] = 0.5 * (a + b)
+    return out
 
 
 def block_summary(

@@ -170,26 +170,23 @@ def _zero_doses(data: pd.DataFrame, first_row: np.ndarray, k: int) -> np.ndarray
 
 
 class _Layout:
-    """Every block of a tidy table laid out on its dose grid at once (no per-block pandas).
+    """Every block laid out on its dose grid at once, from plain arrays (no per-block pandas).
 
-    ``codes`` numbers the blocks in order of first appearance; for each drug ``i`` the
-    per-block sorted unique doses are ``uval[i][first[i][b] : first[i][b] + ndose[b, i]]``
-    and ``rank[i]`` is each row's index on that axis. ``bad`` marks blocks that fail the
-    checks (their messages come from :func:`_grid` on the block alone).
+    ``codes`` (n,) numbers each row's block ``0..nb-1``; ``dose`` (n, k) molar doses; ``y``
+    (n,) % inhibition. For each drug ``i`` the per-block sorted unique doses are
+    ``uval[i][first[i][b] : first[i][b] + ndose[b, i]]`` and ``rank[i]`` is each row's index
+    on that axis. ``bad`` marks blocks that fail the checks (their messages come from
+    :func:`_grid` on the block alone).
     """
 
-    def __init__(self, data: pd.DataFrame, k: int) -> None:
-        codes, uniques = pd.factorize(data["block_id"], sort=False)
-        self.codes, self.ids, self.k = codes, uniques, k
-        nb, n = len(uniques), len(data)
-        self.nb = nb
-        _, self.first_row = np.unique(codes, return_index=True)
-        self.y = data["inhibition_pct"].to_numpy(dtype=float)
+    def __init__(self, codes: np.ndarray, nb: int, dose: np.ndarray, y: np.ndarray) -> None:
+        n, k = dose.shape
+        self.codes, self.nb, self.k, self.y = codes, nb, k, y
         bad = np.zeros(nb, dtype=bool)
         self.rank, self.uval, self.first = [], [], []
         self.ndose = np.zeros((nb, k), dtype=np.int64)
         for i in range(k):
-            d = data[f"dose{i + 1}_molar"].to_numpy(dtype=float)
+            d = dose[:, i]
             nan = ~np.isfinite(d)
             bad[codes[nan]] = True
             d = np.where(nan, 0.0, d)
@@ -203,13 +200,13 @@ class _Layout:
             r = np.empty(n, dtype=np.int64)
             r[order] = uid - first[cs]
             uval = ds[new]
-            bad |= (nd < 2) | (uval[np.minimum(first, uval.size - 1)] != 0)
+            bad |= (nd < 2) | (uval[np.minimum(first, max(uval.size - 1, 0))] != 0)
             self.rank.append(r)
             self.uval.append(uval)
             self.first.append(first)
             self.ndose[:, i] = nd
         # every monotherapy cell (other drugs at 0) must be present
-        width = int(self.ndose.max()) + 1
+        width = int(self.ndose.max(initial=0)) + 1
         for i in range(k):
             edge = self.rank[i] > 0
             for j in range(k):
@@ -299,33 +296,213 @@ def _scalar(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def _assemble(
-    parts: list[dict[str, np.ndarray]],
-    lay: _Layout,
-    data: pd.DataFrame,
-    k: int,
+def _check_options(methods, replicates, correct_baseline, loewe) -> list[str]:
+    """Validated, lower-cased method list (raises DataValidationError on a bad option)."""
+    methods = [m.lower() for m in methods]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        msg = f"unknown synergy method(s) {unknown}; choose from {list(METHODS)}."
+        raise DataValidationError(msg)
+    if replicates not in ("mean", "bootstrap"):
+        msg = f"replicates must be 'mean' or 'bootstrap', not {replicates!r}."
+        raise DataValidationError(msg)
+    if correct_baseline not in ("non", "part", "all"):
+        msg = f"correct_baseline must be 'non', 'part' or 'all', not {correct_baseline!r}."
+        raise DataValidationError(msg)
+    if loewe not in ("synergyfinder", "exact"):
+        msg = f"loewe must be 'synergyfinder' or 'exact', not {loewe!r}."
+        raise DataValidationError(msg)
+    return methods
+
+
+def _as_arrays(data: pd.DataFrame, k: int) -> dict[str, Any]:
+    """The numbers of a tidy table as plain arrays (what the scoring core and Dask tasks use).
+
+    ``codes`` numbers the blocks in order of first appearance (``ids`` maps back),
+    ``first_row`` is each block's first row, ``zero`` the per-block zero-dose surrogates.
+    """
+    codes, ids = pd.factorize(data["block_id"], sort=False)
+    _, first_row = np.unique(codes, return_index=True)
+    dose = np.column_stack([data[f"dose{i + 1}_molar"].to_numpy(dtype=float) for i in range(k)])
+    return {
+        "codes": codes.astype(np.int64, copy=False),
+        "nb": len(ids),
+        "dose": dose,
+        "y": data["inhibition_pct"].to_numpy(dtype=float),
+        "zero": _zero_doses(data, first_row, k),
+        "ids": ids,
+        "first_row": first_row,
+    }
+
+
+def _score_arrays(
+    codes: np.ndarray,
+    nb: int,
+    dose: np.ndarray,
+    y_all: np.ndarray,
+    zero: np.ndarray,
     *,
-    with_drugs: bool,
-) -> pd.DataFrame:
-    """Concatenate per-shape parts, in block order, with block id and drug names in front."""
+    methods: Sequence[str],
+    replicates: str = "mean",
+    n_boot: int = 100,
+    confidence_level: float = 0.95,
+    correct_baseline: str = "non",
+    sensitivity: bool = True,
+    loewe: str = "synergyfinder",
+    rng: np.random.Generator | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray, list[tuple[int, str]]]:
+    """Score every block of plain arrays; the numeric core of :func:`score_synergy`.
+
+    Blocks are laid out on their dose grids and scored in one stack per grid shape.
+    Returns ``(blocks, cells, bad, errors)``: column arrays of the block and cell tables
+    (``_code`` = block number, ascending; cells in grid order within a block), the mask of
+    blocks that fail the layout checks, and ``(code, message)`` of blocks whose stack
+    raised. Only numpy arrays go in and out, so a Dask task ships no pandas objects.
+    """
+    k = dose.shape[1]
+    gen = rng if rng is not None else np.random.default_rng()
+    lay = _Layout(codes, nb, dose, y_all)
+    errors: list[tuple[int, str]] = []
+    good = np.flatnonzero(~lay.bad)
+    shapes, inverse = np.unique(lay.ndose[good], axis=0, return_inverse=True)
+    block_parts: list[dict[str, np.ndarray]] = []
+    cell_parts: list[dict[str, np.ndarray]] = []
+    alpha = 1.0 - confidence_level
+    loc = np.full(nb, -1)
+    for g, shape_arr in enumerate(shapes):
+        shape = tuple(int(v) for v in shape_arr)
+        bidx = good[inverse.ravel() == g]  # ascending block codes
+        nbs, ncell = bidx.size, int(np.prod(shape))
+        loc[:] = -1
+        loc[bidx] = np.arange(nbs)
+        rows = np.flatnonzero(loc[codes] >= 0)
+        flat = np.ravel_multi_index(tuple(lay.rank[i][rows] for i in range(k)), shape)
+        cell = loc[codes[rows]] * ncell + flat
+        y = y_all[rows]
+        fin = np.isfinite(y)
+        counts = np.bincount(cell[fin], minlength=nbs * ncell)
+        sums = np.bincount(cell[fin], weights=y[fin], minlength=nbs * ncell)
+        present = np.bincount(cell, minlength=nbs * ncell) > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        raw = [lay.doses(bidx, i, shape[i]) for i in range(k)]
+        sur = [np.where(raw[i] == 0, zero[bidx, i][:, None], raw[i]) for i in range(k)]
+        if replicates == "mean":
+            R = 1
+            resp = mean.reshape((nbs, *shape))
+        else:
+            R = n_boot
+            boot = _bootstrap_means(cell[fin], y[fin], nbs * ncell, n_boot, gen)
+            resp = boot.reshape(nbs, ncell, R).transpose(0, 2, 1).reshape((nbs * R, *shape))
+            raw = [np.repeat(v, R, axis=0) for v in raw]
+            sur = [np.repeat(v, R, axis=0) for v in sur]
+        try:
+            out = _score_stack(
+                resp,
+                sur,
+                raw,
+                methods,
+                correct_baseline,
+                sensitivity and k == 2,
+                loewe_exact=loewe == "exact",
+            )
+        except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
+            errors.extend((int(b), f"{type(exc).__name__}: {exc}") for b in bidx)
+            continue
+        part: dict[str, np.ndarray] = {"_code": bidx}
+        part["n_cells"] = present.reshape(nbs, ncell).sum(axis=1)
+        cell_mean = out["response"].reshape(nbs, R, ncell).mean(axis=1)
+        with np.errstate(invalid="ignore"):
+            part["response_mean"] = np.nanmean(cell_mean, axis=1)
+        combo = K.n_present(shape) == k
+        for m in methods:
+            bm, p = K.block_summary(out[f"{m}_synergy"], combo=combo)
+            if R == 1:
+                part[m], part[f"{m}_p_value"] = bm, p
+            else:
+                bm = bm.reshape(nbs, R)
+                avg = np.nanmean(bm, axis=1)
+                sd = np.nanstd(bm, axis=1, ddof=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    z = np.where(sd > 0, np.abs(avg) / sd, np.inf)
+                part[m] = avg
+                part[f"{m}_p_value"] = np.exp(-0.717 * z - 0.416 * z * z)
+                part[f"{m}_ci_low"] = np.nanquantile(bm, alpha / 2, axis=1)
+                part[f"{m}_ci_high"] = np.nanquantile(bm, 1 - alpha / 2, axis=1)
+            part[f"{m}_call"] = call_score(part[m])
+        if "fit_flag" in out:
+            part["fit_flag"] = out["fit_flag"].reshape(nbs, R).any(axis=1)
+        for key in _SENSITIVITY_KEYS:
+            if key in out:
+                part[key] = np.nanmean(out[key].reshape(nbs, R), axis=1)
+        block_parts.append(part)
+        keep = present
+        grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+        cp: dict[str, np.ndarray] = {"_code": np.repeat(bidx, ncell)[keep]}
+        for i in range(k):
+            cp[f"dose{i + 1}_molar"] = raw[i][::R][:, grids[i].ravel()].ravel()[keep]
+        cp["n_replicates"] = counts[keep]
+        cp["combination"] = np.tile(combo.ravel(), nbs)[keep]
+        cp["inhibition_pct"] = cell_mean.ravel()[keep]
+        for m in methods:
+            names = (["zip_fit"] if m == "zip" else []) + [f"{m}_ref", f"{m}_synergy"]
+            for name in names:
+                v = out[name] if R == 1 else out[name].reshape(nbs, R, ncell).mean(axis=1)
+                cp[name] = v.reshape(-1)[keep]
+        cell_parts.append(cp)
+    return _merge_parts(block_parts), _merge_parts(cell_parts), lay.bad, errors
+
+
+def _merge_parts(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate per-shape column dicts and order rows by block code (stable)."""
     if not parts:
-        return pd.DataFrame()
+        return {}
     names = list(dict.fromkeys(n for p in parts for n in p))
     code = np.concatenate([p["_code"] for p in parts])
-    cols: dict[str, np.ndarray] = {}
-    for n in names:
-        if n == "_code":
-            continue
-        vals = [p[n] if n in p else np.full(p["_code"].size, np.nan) for p in parts]
-        cols[n] = np.concatenate(vals)
     order = np.argsort(code, kind="stable")
-    code = code[order]
-    front: dict[str, Any] = {"block_id": lay.ids.take(code)}
-    if with_drugs:
-        for i in range(k):
-            front[f"drug{i + 1}"] = data[f"drug{i + 1}"].to_numpy()[lay.first_row[code]]
-    out = pd.DataFrame({**front, **{n: v[order] for n, v in cols.items()}})
+    out = {}
+    for n in names:
+        vals = [p[n] if n in p else np.full(p["_code"].size, np.nan) for p in parts]
+        out[n] = np.concatenate(vals)[order]
     return out
+
+
+def _frame(
+    cols: dict[str, np.ndarray], ids: pd.Index, names: list[np.ndarray], k: int
+) -> pd.DataFrame:
+    """Column arrays (with ``_code``) to a table with block id and drug names in front."""
+    if not cols:
+        return pd.DataFrame()
+    code = cols["_code"]
+    front: dict[str, Any] = {"block_id": ids.take(code)}
+    for i in range(k):
+        front[f"drug{i + 1}"] = names[i][code]
+    body = {n: v for n, v in cols.items() if n != "_code"}
+    return pd.DataFrame({**front, **body}, copy=False)
+
+
+def _bad_block_errors(
+    data: pd.DataFrame, codes: np.ndarray, ids: pd.Index, bad: np.ndarray, k: int
+) -> list[dict[str, Any]]:
+    """One worded error per block that failed the layout checks (from :func:`_grid`)."""
+    errors = []
+    bad_codes = np.flatnonzero(bad)
+    if bad_codes.size == 0:
+        return errors
+    rows_of = pd.Series(np.arange(codes.size)).groupby(codes).indices
+    for b in bad_codes:
+        block_id = _scalar(ids[b])
+        try:
+            _grid(data.iloc[rows_of[b]], k, block_id)
+            msg = f"block {block_id!r}: missing or non-numeric dose; every row needs numeric doses."
+        except DataValidationError as exc:
+            msg = str(exc)
+        errors.append({"block_id": block_id, "error": msg})
+    return errors
+
+
+def _drug_names(data: pd.DataFrame, first_row: np.ndarray, k: int) -> list[np.ndarray]:
+    return [data[f"drug{i + 1}"].to_numpy()[first_row] for i in range(k)]
 
 
 def score_synergy(
@@ -415,128 +592,32 @@ def score_synergy(
     >>> round(float(res.blocks["bliss"].iloc[0]), 6), round(float(res.blocks["hsa"].iloc[0]), 6)
     (10.0, 30.0)
     """
-    methods = [m.lower() for m in methods]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        msg = f"unknown synergy method(s) {unknown}; choose from {list(METHODS)}."
-        raise DataValidationError(msg)
-    if replicates not in ("mean", "bootstrap"):
-        msg = f"replicates must be 'mean' or 'bootstrap', not {replicates!r}."
-        raise DataValidationError(msg)
-    if correct_baseline not in ("non", "part", "all"):
-        msg = f"correct_baseline must be 'non', 'part' or 'all', not {correct_baseline!r}."
-        raise DataValidationError(msg)
-    if loewe not in ("synergyfinder", "exact"):
-        msg = f"loewe must be 'synergyfinder' or 'exact', not {loewe!r}."
-        raise DataValidationError(msg)
+    methods = _check_options(methods, replicates, correct_baseline, loewe)
     k = drug_columns(data)
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    lay = _Layout(data, k)
-    errors = []
-    for b in np.flatnonzero(lay.bad):
-        block_id = _scalar(lay.ids[b])
-        try:
-            _grid(data.iloc[np.flatnonzero(lay.codes == b)], k, block_id)
-            msg = f"block {block_id!r}: missing or non-numeric dose; every row needs numeric doses."
-        except DataValidationError as exc:
-            msg = str(exc)
-        errors.append({"block_id": block_id, "error": msg})
-    zero = _zero_doses(data, lay.first_row, k)
-    good = np.flatnonzero(~lay.bad)
-    shapes, inverse = np.unique(lay.ndose[good], axis=0, return_inverse=True)
-    block_parts: list[dict[str, np.ndarray]] = []
-    cell_parts: list[dict[str, np.ndarray]] = []
-    alpha = 1.0 - confidence_level
-    for g, shape_arr in enumerate(shapes):
-        shape = tuple(int(v) for v in shape_arr)
-        bidx = good[inverse.ravel() == g]  # ascending block codes
-        nbs, ncell = bidx.size, int(np.prod(shape))
-        loc = np.full(lay.nb, -1)
-        loc[bidx] = np.arange(nbs)
-        rows = np.flatnonzero(loc[lay.codes] >= 0)
-        flat = np.ravel_multi_index(tuple(lay.rank[i][rows] for i in range(k)), shape)
-        cell = loc[lay.codes[rows]] * ncell + flat
-        y = lay.y[rows]
-        fin = np.isfinite(y)
-        counts = np.bincount(cell[fin], minlength=nbs * ncell)
-        sums = np.bincount(cell[fin], weights=y[fin], minlength=nbs * ncell)
-        present = np.bincount(cell, minlength=nbs * ncell) > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-        raw = [lay.doses(bidx, i, shape[i]) for i in range(k)]
-        sur = [np.where(raw[i] == 0, zero[bidx, i][:, None], raw[i]) for i in range(k)]
-        if replicates == "mean":
-            R = 1
-            resp = mean.reshape((nbs, *shape))
-        else:
-            R = n_boot
-            boot = _bootstrap_means(cell[fin], y[fin], nbs * ncell, n_boot, gen)
-            resp = boot.reshape(nbs, ncell, R).transpose(0, 2, 1).reshape((nbs * R, *shape))
-            raw = [np.repeat(v, R, axis=0) for v in raw]
-            sur = [np.repeat(v, R, axis=0) for v in sur]
-        try:
-            out = _score_stack(
-                resp,
-                sur,
-                raw,
-                methods,
-                correct_baseline,
-                sensitivity and k == 2,
-                loewe_exact=loewe == "exact",
-            )
-        except (FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
-            for b in bidx:
-                errors.append(
-                    {"block_id": _scalar(lay.ids[b]), "error": f"{type(exc).__name__}: {exc}"}
-                )
-            continue
-        part: dict[str, np.ndarray] = {"_code": bidx}
-        part["n_cells"] = present.reshape(nbs, ncell).sum(axis=1)
-        cell_mean = out["response"].reshape(nbs, R, ncell).mean(axis=1)
-        with np.errstate(invalid="ignore"):
-            part["response_mean"] = np.nanmean(cell_mean, axis=1)
-        for m in methods:
-            bm, p = K.block_summary(out[f"{m}_synergy"])
-            if R == 1:
-                part[m], part[f"{m}_p_value"] = bm, p
-            else:
-                bm = bm.reshape(nbs, R)
-                avg = np.nanmean(bm, axis=1)
-                sd = np.nanstd(bm, axis=1, ddof=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    z = np.where(sd > 0, np.abs(avg) / sd, np.inf)
-                part[m] = avg
-                part[f"{m}_p_value"] = np.exp(-0.717 * z - 0.416 * z * z)
-                part[f"{m}_ci_low"] = np.nanquantile(bm, alpha / 2, axis=1)
-                part[f"{m}_ci_high"] = np.nanquantile(bm, 1 - alpha / 2, axis=1)
-            part[f"{m}_call"] = call_score(part[m])
-        if "fit_flag" in out:
-            part["fit_flag"] = out["fit_flag"].reshape(nbs, R).any(axis=1)
-        for key in _SENSITIVITY_KEYS:
-            if key in out:
-                part[key] = np.nanmean(out[key].reshape(nbs, R), axis=1)
-        block_parts.append(part)
-        keep = present
-        grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
-        cp: dict[str, np.ndarray] = {"_code": np.repeat(bidx, ncell)[keep]}
-        for i in range(k):
-            cp[f"dose{i + 1}_molar"] = raw[i][::R][:, grids[i].ravel()].ravel()[keep]
-        cp["n_replicates"] = counts[keep]
-        cp["combination"] = np.tile((K.n_present(shape) == k).ravel(), nbs)[keep]
-        cp["inhibition_pct"] = cell_mean.ravel()[keep]
-        for m in methods:
-            names = (["zip_fit"] if m == "zip" else []) + [f"{m}_ref", f"{m}_synergy"]
-            for name in names:
-                v = out[name].reshape(nbs, R, ncell).mean(axis=1)
-                cp[name] = v.ravel()[keep]
-        cell_parts.append(cp)
-    blocks = _assemble(block_parts, lay, data, k, with_drugs=True)
-    cells = _assemble(cell_parts, lay, data, k, with_drugs=True)
-    err = pd.DataFrame(errors, columns=["block_id", "error"])
+    arr = _as_arrays(data, k)
+    bcols, ccols, bad, failed = _score_arrays(
+        arr["codes"],
+        arr["nb"],
+        arr["dose"],
+        arr["y"],
+        arr["zero"],
+        methods=methods,
+        replicates=replicates,
+        n_boot=n_boot,
+        confidence_level=confidence_level,
+        correct_baseline=correct_baseline,
+        sensitivity=sensitivity,
+        loewe=loewe,
+        rng=gen,
+    )
+    errors = _bad_block_errors(data, arr["codes"], arr["ids"], bad, k)
+    errors += [{"block_id": _scalar(arr["ids"][c]), "error": m} for c, m in failed]
+    names = _drug_names(data, arr["first_row"], k)
     return SynergyScores(
-        blocks=blocks,
-        cells=cells,
-        errors=err,
+        blocks=_frame(bcols, arr["ids"], names, k),
+        cells=_frame(ccols, arr["ids"], names, k),
+        errors=pd.DataFrame(errors, columns=["block_id", "error"]),
         settings=_settings(
             data,
             methods=list(methods),
