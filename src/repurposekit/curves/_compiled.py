@@ -1,17 +1,18 @@
 """numba-compiled per-curve LL.4 fitter: the default engine of ``fit_ll4_batch``.
 
-Private. Each curve is fitted by a compiled loop that does, point for point, the maths of the
+Private. Each curve is fitted by a compiled loop that does, step for step, the maths of the
 vectorised numpy engine in :mod:`repurposekit.curves._kernels` (which stays the tested oracle):
-drc-like self-start, EC50-shift polish with least-squares ``c``/``d``, damped Gauss–Newton /
-Newton (Levenberg–Marquardt) on ``(b, c, d, eta = log e)`` with the analytic Jacobian and
-Hessian, the three-start restart for poor fits and saddles, and drc's observed-Hessian
-covariance. The caller (``fit_ll4_batch``) prepares the centred and scaled arrays, and does
-the rare per-curve ``scipy`` fall-back and the back-transform, for both engines alike.
+validity/weights and the per-curve centring and scaling, drc-like self-start, EC50-shift
+polish with least-squares ``c``/``d``, damped Gauss–Newton / Newton (Levenberg–Marquardt) on
+``(b, c, d, eta = log e)`` with the analytic Jacobian and Hessian, the three-start restart
+for poor fits and saddles, drc's observed-Hessian covariance and the back-transform to user
+units. The caller (``fit_ll4_batch``) runs the rare per-curve ``scipy`` trust-region
+fall-back on the rows this engine flags, with the numpy engine's code.
 
 Everything here works on one curve at a time (``m`` points, weights ``w = 0`` mark unused
-points), so the batch costs one pass over the data per iteration of each curve and nothing
-for curves that have already converged; :func:`fit_rows` runs the curves serially or, with
-``parallel=True``, spread over numba's threads (``prange``).
+points), so a curve costs nothing once it has converged and nothing allocates per curve
+(scratch arrays live per block of curves); :func:`fit_batch` runs the curves serially or
+spread over numba's threads (``prange`` over blocks).
 
 Compilation is cached on disk (``cache=True``): the first call in a fresh environment takes
 several seconds, later processes load the machine code in well under a second.
@@ -27,13 +28,15 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from repurposekit.curves._kernels import _ETA_SPAN, _ZERO_LX
-
 __all__ = ["fit_batch"]
 
 # error_model="numpy": a division by zero gives inf/NaN as in numpy (no ZeroDivisionError)
 _OPTS = {"cache": True, "nogil": True, "error_model": "numpy"}
 _BIG = np.finfo(np.float64).max
+# the numpy engine's constants, repeated here and not imported: numba's on-disk cache is
+# invalidated by changes to this file only (tests/curves/test_compiled.py checks they match)
+_ZERO_LX = -1.0e6  # internal log-dose of a zero dose: z = b u saturates, f(0) = drc's limit
+_ETA_SPAN = 60.0  # eta = log e is kept within 60 ln-units of the tested log-doses
 
 
 @njit(**_OPTS)
@@ -600,23 +603,14 @@ def _fit_curve(i, inp, opt, out, scr):
     out_theta, out_rss_s, out_conv, out_iter, out_stall, out_retry = out[:6]
     out_params, out_rss, out_cov, out_se, out_ok = out[6:11]
     out_nobs, out_nfree, out_df, out_free = out[11:]
-    rows, zero, work, vec, mats, aug = scr
+    rows, zero, work, vecs, mats, aug = scr
     m = y.shape[1]
     xr = x[i if x.shape[0] > 1 else 0]
     mr = mask[i if mask.shape[0] > 1 else 0]
     wr = wt[i if wt.shape[0] > 1 else 0]
     lxs, ys, w = rows[0], rows[1], rows[2]
-    rhs, step, th0, tmp, th, tj, state, fr = (
-        vec[0],
-        vec[1],
-        vec[2],
-        vec[3],
-        vec[4],
-        vec[5],
-        vec[6],
-        vec[7],
-    )
-    a, h, cov = mats[0], mats[1], mats[2]
+    rhs, step, th0, tmp, th, tj, state, fr, fzv = vecs
+    a, h, cov = mats
     lm_opt = (max_iter, ftol, xtol)
     lm_scr = (work, a, rhs, step)
     # --- validity, weights and log-dose (as _kernels._prepare)
@@ -674,7 +668,6 @@ def _fit_curve(i, inp, opt, out, scr):
         out_free[i, k] = free_k
         fr[k] = 1.0 if free_k else 0.0
         n_free += 1 if free_k else 0
-    fzv = vec[8]  # kept apart from tmp: needed again by the restarts
     fzv[0] = fixed[i, 0]
     fzv[1] = (fixed[i, 1] - ym) / ysd
     fzv[2] = (fixed[i, 2] - ym) / ysd
@@ -793,12 +786,14 @@ def _fit_curve(i, inp, opt, out, scr):
 def _fit_block(lo, hi, inp, opt, out):
     """Curves ``lo..hi-1``, with one set of scratch arrays for the whole block."""
     m = inp[1].shape[1]
+    v4 = np.empty((9, 4))  # 4-vectors; fixed values on the internal scale last
+    m44 = np.empty((3, 4, 4))  # 4x4 matrices
     scr = (
         np.empty((3, m)),  # the curve's prepared log-dose, response and weights
         np.empty(m, dtype=np.bool_),  # zero doses
         np.empty((7, m)),  # work rows of the self-start, Levenberg–Marquardt and restarts
-        np.empty((9, 4)),  # 4-vectors
-        np.empty((3, 4, 4)),  # 4x4 matrices
+        (v4[0], v4[1], v4[2], v4[3], v4[4], v4[5], v4[6], v4[7], v4[8]),
+        (m44[0], m44[1], m44[2]),
         np.empty((4, 8)),  # Gauss–Jordan tableau
     )
     for i in range(lo, hi):

@@ -1,8 +1,13 @@
-"""Array kernels for log-logistic dose-response models (numpy/scipy only, no pandas).
+"""Array kernels for log-logistic dose-response models (numpy/scipy, no pandas).
 
 The public, DataFrame-level API is :func:`repurposekit.curves.fit_dose_response`; this module is
-the vectorised engine under it and is also used directly by :mod:`repurposekit.synergy`
+the batch fitter under it and is also used directly by :mod:`repurposekit.synergy`
 (SynergyFinder-style row/column fits). It does not validate its inputs.
+
+:func:`fit_ll4_batch` has two engines running the same algorithm: the vectorised numpy one
+here (all curves advance together; the tested oracle) and, by default when numba is
+installed, a compiled per-curve loop in :mod:`repurposekit.curves._compiled` (several
+times faster: no work on curves that have converged, no temporaries).
 
 Model (drc's ``LL.4`` parameterisation, Ritz et al. 2015)::
 
@@ -606,6 +611,7 @@ def _prepare(x, y, mask, weights, fixed_vals, x_is_log) -> _Prepared:
     w = np.ones((n, m)) if weights is None else np.broadcast_to(np.asarray(weights, float), (n, m))
     w = np.where(valid & np.isfinite(w), w, 0.0)
     valid = w > 0
+    w = np.where(valid, w, 0.0)  # a negative weight drops the point (it must not enter sums)
     y = np.where(valid, y, 0.0)
     if x_is_log:
         zero = np.zeros((n, m), dtype=bool)
@@ -828,7 +834,8 @@ def fit_ll4_batch(
         dose or response are always excluded.
     weights : array_like, optional
         Non-negative weights (same shape), minimising ``sum w (y - f)^2`` (inverse-variance
-        weights, as ``nls``/``lm``). Default 1.
+        weights, as ``nls``/``lm``). Default 1. A weight that is 0, negative or NaN drops
+        the point.
     fixed : mapping, optional
         ``{"b"|"c"|"d"|"e": values}`` with a scalar or one value per curve; NaN = free for that
         curve. E.g. ``{"c": np.zeros(n), "d": np.full(n, 100.0)}`` gives SynergyFinder's
@@ -873,14 +880,15 @@ def fit_ll4_batch(
     within 60 log-units of the tested doses, so a flat curve cannot overflow), on responses
     centred and scaled per curve. Starting values: drc-like self-start, polished by trying
     five EC50 shifts with least-squares ``c``/``d`` (variable projection). Each damped step
-    solves :math:`(H + \\lambda\\,\\mathrm{diag}(H))\\delta = J^TWr` for all curves at once
-    (4x4 Cholesky written out over the batch), with :math:`H = J^TWJ` (Gauss-Newton) for
-    the first two iterations and the full Hessian :math:`J^TWJ - \\sum_i w_i r_i \\nabla^2 f_i`
-    (Newton) after, which converges quadratically where Gauss-Newton is only linear.
-    An EC50 more than 4.3 decades outside the tested doses counts as not converged (not
-    identifiable). A curve whose slope passes ``|b| = 15`` is stopped (a step between two doses has no
-    finite optimum) and reported ``converged=False``; a "converged" point whose Hessian is
-    not positive definite (a saddle) is refitted from the restart starts.
+    solves :math:`(H + \\lambda\\,\\mathrm{diag}(H))\\delta = J^TWr` (a 4x4 Cholesky, written
+    out over the batch by the numpy engine, per curve by the compiled one), with
+    :math:`H = J^TWJ` (Gauss-Newton) for the first two iterations and the full Hessian
+    :math:`J^TWJ - \\sum_i w_i r_i \\nabla^2 f_i` (Newton) after, which converges
+    quadratically where Gauss-Newton is only linear. An EC50 more than 4.3 decades outside
+    the tested doses counts as not converged (not identifiable). A curve whose slope passes
+    ``|b| = 15`` is stopped (a step between two doses has no finite optimum) and reported
+    ``converged=False``; a "converged" point whose Hessian is not positive definite (a
+    saddle) is refitted from the restart starts.
     Standard errors follow drc (``vcov.drc``): :math:`\\mathrm{cov} = (H/2)^{-1}\\,RSS/(n-p)`
     with :math:`H/2 = J^TWJ - \\sum_i w_i r_i \\nabla^2 f_i` the observed Hessian of the RSS
     (not the Gauss–Newton :math:`J^TJ`), transformed from :math:`\\eta` to :math:`e` by

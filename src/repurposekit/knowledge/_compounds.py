@@ -356,7 +356,9 @@ def compare_potency(
     within = within | (single & (fold.between(1 / 3, 3)))
     verdicts = []
     for f, w, m in zip(fold, within, table["model"], strict=True):
-        if w:
+        if not math.isfinite(f):
+            verdicts.append("no measured value to compare")
+        elif w:
             verdicts.append(f"consistent with {m} ({f:.2g}-fold)")
         elif f > 1:
             verdicts.append(f"{f:.2g}-fold less potent than {m}")
