@@ -83,7 +83,9 @@ def _assert_engines_agree(a, b, ok):
 def test_engine_selection_and_result_field():
     x = np.r_[0.0, np.logspace(-3, 1, 6)]
     y = ll4(x, 1.2, 0.0, 100.0, 0.1)[None, :]
-    assert fit_ll4_batch(x, y).engine == "compiled"  # numba is installed here: auto = compiled
+    # numba is installed here: auto = compiled for screens, numpy for small batches
+    assert fit_ll4_batch(x, np.repeat(y, K.AUTO_COMPILED_MIN_CURVES, axis=0)).engine == "compiled"
+    assert fit_ll4_batch(x, y).engine == "numpy"
     assert fit_ll4_batch(x, y, engine="compiled").engine == "compiled"
     assert fit_ll4_batch(x, y, engine="numpy").engine == "numpy"
     with pytest.raises(ValueError, match="engine"):
@@ -223,7 +225,7 @@ def test_compiled_fallback_rows_get_covariance_and_user_units(monkeypatch):
     mask = np.ones(y.shape, dtype=bool)
     mask[::4, -2:] = False
     fixed = {"c": np.where(np.arange(30) % 3 == 0, 5.0, np.nan)}
-    plain = fit_ll4_batch(x, y, mask=mask, fixed=fixed)
+    plain = fit_ll4_batch(x, y, mask=mask, fixed=fixed, engine="compiled")
     real = C.fit_batch
 
     def everything_retried(*args, **kwargs):
@@ -231,7 +233,7 @@ def test_compiled_fallback_rows_get_covariance_and_user_units(monkeypatch):
         return (*out[:6], np.ones_like(out[6]), out[7])
 
     monkeypatch.setattr(C, "fit_batch", everything_retried)
-    forced = fit_ll4_batch(x, y, mask=mask, fixed=fixed)
+    forced = fit_ll4_batch(x, y, mask=mask, fixed=fixed, engine="compiled")
     refit = forced.n_iter == -1
     assert refit.mean() > 0.5
     ok = refit & plain.converged

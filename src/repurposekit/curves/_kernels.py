@@ -716,6 +716,10 @@ def _finish(p: _Prepared, theta, rss_s, cov_s, conv, x_is_log) -> dict:
 
 
 ENGINES = ("auto", "compiled", "numpy")
+#: ``engine="auto"`` uses the compiled engine from this many curves on. Below it the numpy
+#: engine is as fast as loading numba and its cache (0.3-0.6 s per process, or a ~18 s
+#: compile on a fresh install), so small fits (a plate, the demo) never pay that.
+AUTO_COMPILED_MIN_CURVES = 200
 
 
 def _engine_module(engine: str):
@@ -863,8 +867,9 @@ def fit_ll4_batch(
     engine : {"auto", "compiled", "numpy"}
         ``"compiled"``: a numba-compiled loop over curves (:mod:`._compiled`; threads for
         large batches, see ``numba.set_num_threads``); ``"numpy"``: the vectorised numpy
-        engine; ``"auto"`` (default): compiled when numba is installed, else numpy. Both
-        run the same algorithm and agree to rounding on well-determined curves.
+        engine; ``"auto"`` (default): compiled when numba is installed and the batch has at
+        least ``AUTO_COMPILED_MIN_CURVES`` (200) curves, else numpy. Both run the same
+        algorithm and agree to rounding on well-determined curves.
 
     Returns
     -------
@@ -910,9 +915,11 @@ def fit_ll4_batch(
     >>> fit.converged.tolist()
     [True, True]
     """
-    compiled = _engine_module(engine)
     y = np.atleast_2d(np.asarray(response, dtype=float))
     n, m = y.shape
+    if engine == "auto" and n < AUTO_COMPILED_MIN_CURVES:
+        engine = "numpy"
+    compiled = _engine_module(engine)
     x = np.asarray(dose, dtype=float)
     x = np.broadcast_to(x, (n, m)) if x.ndim == 1 else np.atleast_2d(x)
     # --- fixed parameters (NaN = free), e converted to the internal eta = log e
