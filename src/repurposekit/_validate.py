@@ -74,8 +74,8 @@ def coerce_numeric(
         i = bad.idxmax()
         msg = (
             f"{where(source)}column {column!r}, {_row_label(i, header_rows=header_rows)}: "
-            f"{raw.loc[i]!r} is not a number. Fix the cell (use '.' as decimal mark, or pass "
-            f"decimal=',' for files with decimal commas)."
+            f"{raw.loc[i]!r} is not a number. Fix the cell (numbers use '.' as the decimal "
+            f"mark; plate-reader exports with decimal commas are read by `rk plates`)."
         )
         raise DataValidationError(msg)
     if not allow_missing and values.isna().any():
