@@ -126,9 +126,9 @@ class RegimenCalendar:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Calendar strip (see :func:`repurposekit.plot.clinic.calendar_strip`)."""
-        import importlib
 
-        plot = importlib.import_module("repurposekit.plot.clinic")  # lazy: keeps matplotlib out
+        from repurposekit.plot import clinic as plot  # lazy: keeps matplotlib out
+
         return plot.calendar_strip(self, ax=ax, **kwargs)
 
 

@@ -405,9 +405,9 @@ class Course:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Decision timeline (see :func:`repurposekit.plot.clinic.decision_timeline`)."""
-        import importlib
 
-        plot = importlib.import_module("repurposekit.plot.clinic")  # lazy: keeps matplotlib out
+        from repurposekit.plot import clinic as plot  # lazy: keeps matplotlib out
+
         return plot.decision_timeline(self, ax=ax, **kwargs)
 
     # ------------------------------------------------------------------ files

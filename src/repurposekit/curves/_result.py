@@ -15,11 +15,11 @@ from repurposekit.curves._scales import Scale
 
 
 def _plot_function(name: str):
-    """The figure builder ``name`` from ``repurposekit.plot.curves`` (imported only when a plot is asked for;
-    by module name, so this analysis module has no import of the plot layer)."""
-    import importlib
+    """The figure builder ``name`` from ``repurposekit.plot.curves``, imported only when a plot is
+    asked for (analysis modules never import the plot layer at module level)."""
+    from repurposekit.plot import curves as plot_module
 
-    return getattr(importlib.import_module("repurposekit.plot.curves"), name)
+    return getattr(plot_module, name)
 
 
 __all__ = ["DoseResponseFit", "DoseResponseFits"]

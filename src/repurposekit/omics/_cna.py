@@ -130,11 +130,10 @@ class CopyNumberCalls:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Bar chart of alteration frequency with CIs."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").cna_frequency(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.omics import cna_frequency
+
+        return cna_frequency(self, ax=ax, **kwargs)
 
 
 def _call(v: np.ndarray, th: Mapping[str, float]) -> np.ndarray:

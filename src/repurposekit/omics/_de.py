@@ -61,9 +61,10 @@ class DEResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Volcano plot."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").volcano(self, ax=ax, **kwargs)
+        from repurposekit.plot.omics import volcano
+
+        return volcano(self, ax=ax, **kwargs)
 
 
 def _trigamma_inverse(x: np.ndarray) -> np.ndarray:

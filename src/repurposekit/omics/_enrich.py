@@ -55,11 +55,10 @@ class EnrichmentResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Bar chart of −log10 q of the top sets."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").enrichment_bar(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.omics import enrichment_bar
+
+        return enrichment_bar(self, ax=ax, **kwargs)
 
 
 def ora(
@@ -198,11 +197,10 @@ class GSEAResult:
 
     def plot(self, name: str | None = None, *, ax: Any = None, **kwargs: Any) -> Any:
         """Classic enrichment plot (running sum + hits) of ``name`` (default: top set)."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").gsea_plot(
-            self, name or self.table["set"].iloc[0], ax=ax, **kwargs
-        )
+        from repurposekit.plot.omics import gsea_plot
+
+        return gsea_plot(self, name or self.table["set"].iloc[0], ax=ax, **kwargs)
 
 
 def gsea_preranked(

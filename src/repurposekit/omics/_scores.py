@@ -143,11 +143,10 @@ class SignatureScores:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Heatmap of the scores (see :func:`repurposekit.plot.omics.score_heatmap`)."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").score_heatmap(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.omics import score_heatmap
+
+        return score_heatmap(self, ax=ax, **kwargs)
 
 
 def score_gene_sets(

@@ -62,9 +62,10 @@ class Stratification:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Kaplan–Meier curves per stratum."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").strata_km(self, ax=ax, **kwargs)
+        from repurposekit.plot.omics import strata_km
+
+        return strata_km(self, ax=ax, **kwargs)
 
 
 def _marker_labels(data: pd.DataFrame, name: str, rule: Any) -> tuple[pd.Series, str]:

@@ -142,11 +142,10 @@ class SurvivalAssociation:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot (see :func:`repurposekit.plot.omics.association_forest`)."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").association_forest(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.omics import association_forest
+
+        return association_forest(self, ax=ax, **kwargs)
 
 
 def _batch_cox(
@@ -379,9 +378,10 @@ class CutpointResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Kaplan–Meier curves of the two groups."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.omics").cutpoint_km(self, ax=ax, **kwargs)
+        from repurposekit.plot.omics import cutpoint_km
+
+        return cutpoint_km(self, ax=ax, **kwargs)
 
 
 def km_median(time: np.ndarray, event: np.ndarray) -> float:

@@ -17,11 +17,11 @@ from repurposekit.plates._qc import plate_qc
 
 
 def _plot_function(name: str):
-    """The figure builder ``name`` from ``repurposekit.plot.plates`` (imported only when a plot is asked for;
-    by module name, so this analysis module has no import of the plot layer)."""
-    import importlib
+    """The figure builder ``name`` from ``repurposekit.plot.plates``, imported only when a plot is
+    asked for (analysis modules never import the plot layer at module level)."""
+    from repurposekit.plot import plates as plot_module
 
-    return getattr(importlib.import_module("repurposekit.plot.plates"), name)
+    return getattr(plot_module, name)
 
 
 __all__ = ["PlateResult", "annotate_plates", "curve_table", "normalize_plates"]

@@ -55,3 +55,34 @@ matplotlib.rcParams.update(
         "savefig.dpi": 150,
     }
 )
+
+
+def margin_label(
+    ax: Axes,
+    y: float,
+    text: str,
+    *,
+    inside: bool = False,
+    pad: float = 3,
+    color: str = "0.3",
+    fontsize: str = "x-small",
+) -> None:
+    """Write ``text`` at height ``y`` (data units) on the right edge of ``ax``.
+
+    Outside the axes (``inside=False``), vertically centred on ``y``: labels reference lines
+    and rows of a forest plot. Inside (``inside=True``), right-aligned just above ``y``.
+    """
+    where = (
+        {"xytext": (-2, 2), "ha": "right", "va": "bottom"}
+        if inside
+        else {"xytext": (pad, 0), "va": "center"}
+    )
+    ax.annotate(
+        text,
+        (1.0, y),
+        xycoords=("axes fraction", "data"),
+        textcoords="offset points",
+        fontsize=fontsize,
+        color=color,
+        **where,
+    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from repurposekit.plot._style import get_ax, palette, tidy_axes
+from repurposekit.plot._style import get_ax, margin_label, palette, tidy_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -258,15 +258,11 @@ def spaghetti_panel(
         # label the endpoint line where no curve is: right end of the panel whose animals
         # left earliest
         last = sorted(groups, key=lambda g: float(d.loc[d["group"] == g, "day"].max()))[0]
-        axes.flat[groups.index(last)].annotate(
+        margin_label(
+            axes.flat[groups.index(last)],
+            growth.endpoint_mm3,
             f"endpoint {growth.endpoint_mm3:g} mm³",
-            (1.0, growth.endpoint_mm3),
-            xycoords=("axes fraction", "data"),
-            xytext=(-2, 2),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize="x-small",
+            inside=True,
             color="0.35",
         )
     if log:
@@ -339,16 +335,7 @@ def waterfall(result: Any, *, ax: Axes | None = None) -> Axes:
     ax.bar(x, y, color=colors, width=0.85)
     for thr, lab in ((35, "+35 % (PD)"), (-50, "−50 % (PR)"), (-95, "−95 % (CR)")):
         ax.axhline(thr, color="0.4", ls=":", lw=0.9)
-        ax.annotate(
-            lab,
-            (1.0, thr),
-            xycoords=("axes fraction", "data"),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize="x-small",
-            color="0.3",
-        )
+        margin_label(ax, thr, lab)
     ax.axhline(0, color="k", lw=0.8)
     from matplotlib.patches import Patch
 
@@ -412,16 +399,7 @@ def body_weight(
     ax.axhline(0, color="k", lw=0.8)
     for thr, ls in ((-15, "--"), (-20, ":")):
         ax.axhline(thr, color="0.3", ls=ls, lw=1)
-        ax.annotate(
-            f"−{-thr} % loss",
-            (1.0, thr),
-            xycoords=("axes fraction", "data"),
-            xytext=(3, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize="x-small",
-            color="0.3",
-        )
+        margin_label(ax, thr, f"−{-thr} % loss")
     n15 = int(result.animals["loss_ge_15"].sum())
     n20 = int(result.animals["loss_ge_20"].sum())
     stop = f"; curves stop when < {min_n} animals remain" if min_n > 1 else ""
@@ -488,17 +466,7 @@ def synergy_over_time(result: Any, *, ax: Axes | None = None) -> Axes:
             result.method, result.method
         )
         ax.set_ylabel(f"{name} combination index (log scale)")
-        ax.annotate(
-            "additive",
-            (1.0, 1.0),
-            xycoords=("axes fraction", "data"),
-            xytext=(-2, 2),
-            textcoords="offset points",
-            ha="right",
-            va="bottom",
-            fontsize="x-small",
-            color="0.35",
-        )
+        margin_label(ax, 1.0, "additive", inside=True, color="0.35")
         ax.set_title(
             f"{result.arms.combination}: CI < 1 synergy; {'robust CR2' if t['robust'].iloc[0] else 'model'} SE; "
             "* p<.05 ** p<.01 *** p<.001",
@@ -644,16 +612,7 @@ def power_curve(result: Any, *, ax: Axes | None = None, target: float = 0.8) -> 
     )
     ax.plot(t["n_per_group"], t["power_analytic"], color="0.4", ls="--", lw=1, label="closed form")
     ax.axhline(target, color="#D55E00", ls=":", lw=1)
-    ax.annotate(
-        f"{target:.0%}",
-        (1.0, target),
-        xycoords=("axes fraction", "data"),
-        xytext=(3, 0),
-        textcoords="offset points",
-        va="center",
-        fontsize="x-small",
-        color="#D55E00",
-    )
+    margin_label(ax, target, f"{target:.0%}", color="#D55E00")
     ax.set_ylim(0, 1.02)
     ax.set_xticks(t["n_per_group"])
     ax.set_xlabel("Animals per group")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from repurposekit.plot._style import get_ax, palette, tidy_axes
+from repurposekit.plot._style import get_ax, margin_label, palette, tidy_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -199,16 +199,7 @@ def association_forest(
         )
         ax.plot(np.clip(t["hr"][sig], lo, hi), y[sig], "s", color=hit, markersize=6)
     for yi, p, qv in zip(y, t["p_value"], t["q_value"], strict=True):
-        ax.annotate(
-            f"p = {p:.2g}, q = {qv:.2g}",
-            xy=(1.0, yi),
-            xycoords=("axes fraction", "data"),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize="x-small",
-            color=hit if qv < q else "black",
-        )
+        margin_label(ax, yi, f"p = {p:.2g}, q = {qv:.2g}", pad=6, color=hit if qv < q else "black")
     ax.set_title(f"Univariate Cox, HR per SD (orange: BH q < {q:g})", fontsize="medium")
     return ax
 

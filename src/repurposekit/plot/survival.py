@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from repurposekit.plot._style import get_ax, palette, tidy_axes
+from repurposekit.plot._style import get_ax, margin_label, palette, tidy_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -239,15 +239,7 @@ def forest_plot(
             txt = f"{r['hr']:.3g} ({r['hr_lower']:.3g}–{r['hr_upper']:.3g})"
             if "p_value" in df.columns and np.isfinite(r["p_value"]):
                 txt += f", p={r['p_value']:.2g}"
-            ax.annotate(
-                txt,
-                xy=(1.0, yi),
-                xycoords=("axes fraction", "data"),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize="small",
-            )
+            margin_label(ax, yi, txt, pad=6, color="black", fontsize="small")
     return ax
 
 

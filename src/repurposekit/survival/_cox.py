@@ -108,11 +108,10 @@ class CoxResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot of hazard ratios (see :func:`repurposekit.plot.survival.forest_plot`)."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.survival").forest_plot(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.survival import forest_plot
+
+        return forest_plot(self, ax=ax, **kwargs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,11 +174,10 @@ class CoxBatchResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot of the hazard ratios (best ``top`` features by p)."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.survival").forest_plot(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.survival import forest_plot
+
+        return forest_plot(self, ax=ax, **kwargs)
 
 
 def cox_ph(

@@ -212,9 +212,10 @@ class KaplanMeierResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Draw the curves (see :func:`repurposekit.plot.survival.km_plot`); returns the Axes."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.survival").km_plot(self, ax=ax, **kwargs)
+        from repurposekit.plot.survival import km_plot
+
+        return km_plot(self, ax=ax, **kwargs)
 
 
 def kaplan_meier(

@@ -61,11 +61,10 @@ class LogRankResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Bar chart of observed vs expected events per group; returns the Axes."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.survival").logrank_bars(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.survival import logrank_bars
+
+        return logrank_bars(self, ax=ax, **kwargs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,11 +95,10 @@ class PairwiseLogRankResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Heat map of adjusted p-values between groups; returns the Axes."""
-        import importlib
 
-        return importlib.import_module("repurposekit.plot.survival").pairwise_heatmap(
-            self, ax=ax, **kwargs
-        )
+        from repurposekit.plot.survival import pairwise_heatmap
+
+        return pairwise_heatmap(self, ax=ax, **kwargs)
 
 
 def logrank_test(
