@@ -29,6 +29,20 @@ def test_score_writes_tables_and_figures(tmp_path):
     assert head[0].startswith("# Scores follow SynergyFinder")
     assert "zip" in head[1].split(",")
     assert "ci_median" in head[1].split(",")
+    assert {"fit_flag", "fit1_status", "fit2_status", "ci_flag"} <= set(head[1].split(","))
+    readme = (tmp_path / "README.txt").read_text()
+    assert "fit1_status" in readme
+    assert "ci_flag" in readme
+
+
+def test_join_flags_dedupes_parts():
+    import pandas as pd
+
+    from repurposekit.cli.synergy import _join_flags
+
+    flags = pd.Series(["r<0.9 (drug1)", "fa outside (0,1); r<0.9 (drug1)", None, ""])
+    assert _join_flags(flags) == "r<0.9 (drug1); fa outside (0,1)"
+    assert _join_flags(pd.Series([None, ""])) == ""
 
 
 def test_ci_command(tmp_path):

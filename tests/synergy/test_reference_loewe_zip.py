@@ -145,3 +145,36 @@ def test_degenerate_mathews_is_finite_and_flagged(reference_dir):
     # block 2 (canertinib + ibrutinib): our fits reach drc's optimum; Loewe mean −41.79 in
     # SynergyFinder, measured −42.33 (two cells one grid step away)
     np.testing.assert_allclose(res.blocks["loewe"].iloc[1], -41.78978, atol=0.6)
+
+
+def test_fit_status_names_the_drug_and_the_reason(reference_dir):
+    """Mathews: ispinesib is a step before the first dose (our EC50 2e-17 M, 100x below it);
+    block 1's ibrutinib and block 2's canertinib are steps between two doses (no finite slope
+    optimum); block 2's ibrutinib is well determined (drc's fit = ours to 1e-6)."""
+    df = read_synergy(reference_dir / SF / "mathews_screening_data.csv")
+    res = score_synergy(df, methods=["zip"], sensitivity=False)
+    status = res.blocks[["fit1_status", "fit2_status"]].to_numpy().tolist()
+    assert status == [
+        ["EC50 below tested doses", "not converged (not identifiable)"],
+        ["not converged (not identifiable)", "ok"],
+    ]
+    assert res.blocks["fit_flag"].tolist() == [True, True]
+    syn = score_synergy(_synthetic(reference_dir), methods=["zip"], sensitivity=False)
+    assert syn.blocks[["fit1_status", "fit2_status"]].iloc[0].tolist() == ["ok", "ok"]
+    assert not syn.blocks["fit_flag"].iloc[0]
+
+
+def test_fit_status_codes_priority():
+    """Not converged outranks out-of-range; the 100x margin is exclusive on both sides."""
+    d = [np.array([[1e-10, 1.0, 10.0]] * 5)] * 2
+    e = np.array([0.5, 1e-3, 2e3, 5.0, 1e-3])
+    conv = np.array([True, True, True, False, False])
+    fit = {"e": e, "converged": conv}
+    codes = K.fit_status([fit, {"e": np.full(5, 1.0), "converged": np.ones(5, bool)}], d)
+    assert codes[:, 0].tolist() == [0, 1, 2, 3, 3]
+    assert codes[:, 1].tolist() == [0] * 5
+    assert K.fit_flags([fit, fit], d).tolist() == [False, True, True, True, True]
+    # exactly 100x outside is still inside the margin
+    edge = {"e": np.array([0.01, 1000.0]), "converged": np.ones(2, bool)}
+    d2 = [np.array([[1e-10, 1.0, 10.0]] * 2)]
+    assert K.fit_status([edge], d2)[:, 0].tolist() == [0, 0]

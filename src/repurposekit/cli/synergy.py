@@ -25,10 +25,20 @@ _README = """RepurposeKit synergy scores ({file})
 blocks.csv  one row per block: block_id, drug1..K, <method> (mean synergy over combination
             cells), <method>_p_value (SynergyFinder's), <method>_call (synergy > 0 / antagonism
             < 0); ri_1/ri_2 (relative inhibition), ic50_*_molar (capped at the top dose),
-            css1_ic502/css2_ic501/css; ci_median and ci_call when 'ci' was asked
-            (Chou–Talalay: CI < 0.9 synergism, 0.9–1.1 additive, > 1.1 antagonism).
+            css1_ic502/css2_ic501/css; ci_median, ci_call and ci_flag when 'ci' was asked
+            (Chou–Talalay: CI < 0.9 synergism, 0.9–1.1 additive, > 1.1 antagonism; ci_flag
+            names the cells' warnings, e.g. a median-effect fit with r < 0.9, and then the
+            median CI is not a reliable call).
+            fit_flag / fit1_status..: the monotherapy LL.4 fits behind ZIP, Loewe, RI and CSS
+            ("ok", "EC50 below tested doses", "EC50 above tested doses" (> 100x outside),
+            "not converged (not identifiable)", e.g. a step between two doses whose slope has no
+            finite optimum). Where a fit is not "ok" (and on noisy or step-like rows and
+            columns of the ZIP surface) the scores depend on where the optimiser stops:
+            ours is the least-squares optimum, SynergyFinder's drc BFGS can stop elsewhere,
+            so its ZIP/Loewe values for such blocks may differ (Bliss/HSA are exact).
 cells.csv   one row per cell: doses (molar), inhibition_pct, <method>_ref, <method>_synergy,
-            zip_fit; ci, dri_1, dri_2, ci_call, ci_grade for combination cells when 'ci' asked.
+            zip_fit; ci, dri_1, dri_2, ci_call, ci_grade, ci_flag for combination cells when
+            'ci' was asked.
 musyc.csv   when 'musyc' was asked: one row per block with the MuSyC parameters and their
             bootstrap percentile intervals (<name>_ci_low/_ci_high): E0..E3 on MuSyC's scale
             (viability fraction, 1 = no effect; E = 1 - inhibition_pct/100), h1/h2, C1/C2 (molar),
@@ -132,6 +142,8 @@ def score(
             blocks = blocks.merge(med, on="block_id", how="left")
             blocks["ci_call"] = call_ci(blocks["ci_median"].to_numpy(dtype=float))
             blocks["ci_call"] = np.where(blocks["ci_median"].notna(), blocks["ci_call"], "n/a")
+            flags = ci.groupby("block_id")["ci_flag"].agg(_join_flags).rename("ci_flag")
+            blocks = blocks.merge(flags, on="block_id", how="left")
     errors = res.errors
     musyc_fits: dict = {}
     if "musyc" in wanted:
@@ -186,6 +198,12 @@ def score(
         + (f", errors.csv ({len(errors)})" if len(errors) else "")
         + (f", musyc.csv ({len(musyc_fits)} fitted)" if "musyc" in wanted else "")
     )
+
+
+def _join_flags(flags) -> str:
+    """Distinct non-empty cell flags of a block, '; '-joined ('' when none)."""
+    parts = (p.strip() for f in flags.dropna().astype(str) for p in f.split(";"))
+    return "; ".join(p for p in dict.fromkeys(parts) if p)
 
 
 def _fit_musyc_blocks(data, *, n_bootstrap: int, fit_gamma: bool):

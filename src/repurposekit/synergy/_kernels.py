@@ -22,10 +22,12 @@ import numpy as np
 from repurposekit.synergy._ll4 import fit_ll4, ll4
 
 __all__ = [
+    "FIT_STATUS",
     "bliss",
     "block_summary",
     "fit_curves",
     "fit_flags",
+    "fit_status",
     "hsa",
     "loewe",
     "n_present",
@@ -119,18 +121,40 @@ def single_fits(resp: np.ndarray, doses: list[np.ndarray]) -> list[dict[str, np.
     return [{n: f[n][k * B : (k + 1) * B] for n in names} for k in range(len(singles))]
 
 
+#: Labels of the per-drug monotherapy fit status codes of :func:`fit_status`.
+FIT_STATUS = (
+    "ok",
+    "EC50 below tested doses",
+    "EC50 above tested doses",
+    "not converged (not identifiable)",
+)
+
+
+def fit_status(fits: list[dict[str, np.ndarray]], doses: list[np.ndarray]) -> np.ndarray:
+    """Per-drug status code of the monotherapy LL.4 fits, shape (n_blocks, K).
+
+    0 = well determined; 1 = EC50 more than 100x below the lowest non-zero dose (a step before
+    the first dose); 2 = EC50 more than 100x above the highest dose (no plateau); 3 = the
+    optimiser did not converge (typically a step between two doses: the slope has no finite
+    optimum). Labels in :data:`FIT_STATUS`. On codes 1-3, ZIP, Loewe, RI
+    and CSS depend on where an optimiser stops and may differ from drc's (SynergyFinder).
+    """
+    codes = np.zeros((doses[0].shape[0], len(fits)), dtype=np.int8)
+    for k, (f, d) in enumerate(zip(fits, doses, strict=True)):
+        lo, hi = d[:, 1], d[:, -1]
+        codes[:, k] = np.select(
+            [~f["converged"], f["e"] > hi * 100, f["e"] < lo / 100], [3, 2, 1], default=0
+        )
+    return codes
+
+
 def fit_flags(fits: list[dict[str, np.ndarray]], doses: list[np.ndarray]) -> np.ndarray:
     """True for blocks with an ill-determined monotherapy fit (robustness, not precision).
 
     A fit is flagged when the optimiser did not converge or its EC50 lies more than a factor
-    100 outside the tested non-zero doses (a step before the first dose or no plateau):
-    ZIP and Loewe then depend on where an optimiser stops and may differ from drc's.
+    100 outside the tested non-zero doses (:func:`fit_status` gives which drug and why).
     """
-    flag = np.zeros(doses[0].shape[0], dtype=bool)
-    for f, d in zip(fits, doses, strict=True):
-        lo, hi = d[:, 1], d[:, -1]
-        flag |= ~f["converged"] | (f["e"] < lo / 100) | (f["e"] > hi * 100)
-    return flag
+    return (fit_status(fits, doses) > 0).any(axis=1)
 
 
 def _jitter_flat(y: np.ndarray) -> np.ndarray:

@@ -51,9 +51,11 @@ class SynergyScores:
     blocks : DataFrame
         One row per block: drugs, per-method block score (column named by the method), its
         p-value (``<method>_p_value``) and call (``<method>_call``); RI/IC50/CSS when computed;
-        ``fit_flag`` (ZIP/Loewe) marks an ill-determined monotherapy LL.4 fit (EC50 > 100x
-        outside the tested doses or no convergence): a robustness case, where ZIP and Loewe
-        depend on the optimiser's stopping point and may differ from SynergyFinder's.
+        ``fit_flag`` (ZIP/Loewe) marks an ill-determined monotherapy LL.4 fit and
+        ``fit1_status..fitK_status`` say which drug and why ("ok", "EC50 below tested doses",
+        "EC50 above tested doses" (> 100x outside), "not converged (not identifiable)"): a
+        robustness case, where ZIP, Loewe, RI and CSS depend on the optimiser's stopping point
+        and may differ from SynergyFinder's.
     cells : DataFrame
         One row per cell: doses (molar), observed % inhibition, ``<method>_ref`` and
         ``<method>_synergy`` (percentage points; positive = synergy); ``zip_fit``.
@@ -267,7 +269,8 @@ def _score_stack(
     fits = None
     if any(m in methods for m in ("zip", "loewe")) or sensitivity:
         fits = K.single_fits(resp, doses)
-        out["fit_flag"] = K.fit_flags(fits, doses)
+        out["fit_status"] = K.fit_status(fits, doses)
+        out["fit_flag"] = (out["fit_status"] > 0).any(axis=1)
     if "bliss" in methods:
         out["bliss_ref"], out["bliss_synergy"] = K.bliss(resp)
     if "hsa" in methods:
@@ -432,6 +435,8 @@ def _score_arrays(
             part[f"{m}_call"] = call_score(part[m])
         if "fit_flag" in out:
             part["fit_flag"] = out["fit_flag"].reshape(nbs, R).any(axis=1)
+            for i in range(k):
+                part[f"fit{i + 1}_status"] = out["fit_status"][:, i].reshape(nbs, R).max(axis=1)
         for key in _SENSITIVITY_KEYS:
             if key in out:
                 part[key] = np.nanmean(out[key].reshape(nbs, R), axis=1)
@@ -478,6 +483,13 @@ def _frame(
     for i in range(k):
         front[f"drug{i + 1}"] = names[i][code]
     body = {n: v for n, v in cols.items() if n != "_code"}
+    labels = np.array(K.FIT_STATUS, dtype=object)
+    for i in range(k):
+        name = f"fit{i + 1}_status"
+        if name in body:  # codes -> words (NaN codes: block not fitted)
+            v = body[name]
+            ok = np.isfinite(v)
+            body[name] = np.where(ok, labels[np.where(ok, v, 0).astype(int)], None)
     return pd.DataFrame({**front, **body}, copy=False)
 
 
@@ -571,9 +583,13 @@ def score_synergy(
     the fitted monotherapy curves. Score = :math:`y - y_{ref}`.
 
     The monotherapy and row/column fits are least-squares optima found by a vectorised
-    Levenberg–Marquardt; drc's BFGS (which SynergyFinder calls) can stop elsewhere on
-    ill-determined curves, so ZIP and Loewe match SynergyFinder to ~1e-2 only where the fits
-    are well determined.
+    Levenberg–Marquardt; drc's BFGS (which SynergyFinder calls) stops elsewhere on flat or
+    ill-determined curves (e.g. a step before the first dose, whose EC50 is anywhere between
+    the 1e-10 zero-dose surrogate and the first dose). ZIP and Loewe therefore match
+    SynergyFinder per cell on well-determined data (ZIP to 1e-2 on the synthetic anchor) and
+    only approximately on real screens; ``fit_flag``/``fitN_status`` mark blocks whose
+    monotherapy fits are not identifiable (see docs/synergy.md, "Agreement with
+    SynergyFinder", for the measured table).
 
     References
     ----------
