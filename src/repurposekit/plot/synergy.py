@@ -108,6 +108,28 @@ def synergy_heatmap(
     if len(row) and method in row:
         title += f": {row[method].iloc[0]:.2f} (p={row[f'{method}_p_value'].iloc[0]:.2g})"
     ax.set_title(title)
+    flagged = len(row) and method in ("zip", "loewe") and bool(row.get("fit_flag", [False]).iloc[0])
+    if flagged:  # the score rests on an ill-determined monotherapy fit: say so on the figure
+        why = [
+            f"{row[f'drug{i}'].iloc[0]}: {row[f'fit{i}_status'].iloc[0]}"
+            for i in range(1, 4)
+            if f"fit{i}_status" in row and row[f"fit{i}_status"].iloc[0] not in ("ok", None)
+        ]
+        import textwrap
+
+        note = textwrap.fill("robustness case: " + "; ".join(why), width=70)
+        txt = ax.text(
+            0.5,
+            1.01,
+            note,
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="0.35",
+        )
+        txt.set_in_layout(False)  # a long note must not shrink the heatmap
+        ax.set_title(title, pad=6 + 9 * (note.count("\n") + 1))
     return ax
 
 
