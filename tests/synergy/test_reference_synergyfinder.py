@@ -116,3 +116,21 @@ def test_sensitivity_ri_well_determined(reference_dir):
     res = score_synergy(df, methods=["bliss"])
     # RI of niraparib / L-778123 (well-determined curves): 16.807 / 48.574 (rounded to 1e-3)
     np.testing.assert_allclose(res.blocks["ri_2"], [16.807, 48.574], atol=2e-3)
+
+
+def test_s_scores_from_css_and_ri(reference_dir):
+    """S-scores are CSS minus the sum / mean / largest RI (no SynergyFinder 3.7.3 output holds
+    them, so the anchor is the definition applied to SynergyFinder's own CSS and RI: our CSS
+    and RI agree with them on the well-determined ONEIL block 1 to 0.07 / 0.05 points)."""
+    import pandas as pd
+
+    df = read_synergy(reference_dir / SF / "ONEIL_replicate_mean.csv", input_scale="inhibition")
+    b = score_synergy(df, methods=["bliss"]).blocks
+    ri = b[["ri_1", "ri_2"]].to_numpy()
+    np.testing.assert_allclose(b["s_sum"], b["css"] - ri.sum(axis=1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b["s_mean"], b["css"] - ri.mean(axis=1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b["s_max"], b["css"] - ri.max(axis=1), rtol=0, atol=1e-12)
+    sf = pd.read_csv(reference_dir / SF / "ONEIL_mean_sf373_drug_pairs.csv").iloc[0]
+    sf_s_sum = sf["css"] - sf["ri_1"] - sf["ri_2"]  # 79.7365 - 22.03 - 16.807 = 40.8995
+    # |ΔCSS| 0.069 + |ΔRI_1| 0.043 + |ΔRI_2| 0.0 (MK-1775's plateau lies past the top dose)
+    np.testing.assert_allclose(b["s_sum"].iloc[0], sf_s_sum, atol=0.12)

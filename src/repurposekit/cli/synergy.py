@@ -24,8 +24,11 @@ _README = """RepurposeKit synergy scores ({file})
 
 blocks.csv  one row per block: block_id, drug1..K, <method> (mean synergy over combination
             cells), <method>_p_value (SynergyFinder's), <method>_call (synergy > 0 / antagonism
-            < 0); ri_1/ri_2 (relative inhibition), ic50_*_molar (capped at the top dose),
-            css1_ic502/css2_ic501/css; ci_median, ci_call and ci_flag when 'ci' was asked
+            < 0); ri_1/ri_2 (relative inhibition), ic50_*_molar (capped at the top dose as in
+            SynergyFinder; read it with fitN_status, e.g. below the lowest dose),
+            css1_ic502/css2_ic501/css, S-scores s_sum = css - ri_1 - ri_2, s_mean = css -
+            mean(ri), s_max = css - max(ri) (sensitivity beyond the single drugs; Malyutina
+            et al. 2019, SynergyFinder+); ci_median, ci_call and ci_flag when 'ci' was asked
             (Chou–Talalay: CI < 0.9 synergism, 0.9–1.1 additive, > 1.1 antagonism; ci_flag
             names the cells' warnings, e.g. a median-effect fit with r < 0.9, and then the
             median CI is not a reliable call).

@@ -50,7 +50,9 @@ class SynergyScores:
     ----------
     blocks : DataFrame
         One row per block: drugs, per-method block score (column named by the method), its
-        p-value (``<method>_p_value``) and call (``<method>_call``); RI/IC50/CSS when computed;
+        p-value (``<method>_p_value``) and call (``<method>_call``); RI/IC50/CSS and the
+        S-scores ``s_sum = css - ri_1 - ri_2``, ``s_mean = css - mean(ri)``, ``s_max = css -
+        max(ri)`` (sensitivity beyond the single drugs, % points) when computed;
         ``fit_flag`` (ZIP/Loewe) marks an ill-determined monotherapy LL.4 fit and
         ``fit1_status..fitK_status`` say which drug and why ("ok", "EC50 below tested doses",
         "EC50 above tested doses" (> 100x outside), "not converged (not identifiable)"): a
@@ -225,7 +227,7 @@ class _Layout:
 
 
 def _sensitivity(resp: np.ndarray, doses: list[np.ndarray], fits) -> dict[str, np.ndarray]:
-    """RI, IC50 (capped at the top dose) and CSS per block of a 2-drug stack."""
+    """RI, IC50 (capped at the top dose), CSS and S-scores per block of a 2-drug stack."""
     out: dict[str, np.ndarray] = {}
     singles = K.single_responses(resp)
     for i in range(2):
@@ -252,6 +254,12 @@ def _sensitivity(resp: np.ndarray, doses: list[np.ndarray], fits) -> dict[str, n
         raw[:, 0] = 0.0
         out[f"css{i + 1}_ic50{j + 1}"] = K.relative_inhibition(raw, pred.reshape(B, ni))
     out["css"] = 0.5 * (out["css1_ic502"] + out["css2_ic501"])
+    # S-scores: combination sensitivity beyond the single drugs' (Malyutina et al. 2019: CSS
+    # minus the summed RIs; SynergyFinder+ adds the mean and max variants)
+    ri = np.stack([out["ri_1"], out["ri_2"]])
+    out["s_sum"] = out["css"] - ri.sum(axis=0)
+    out["s_mean"] = out["css"] - ri.mean(axis=0)
+    out["s_max"] = out["css"] - ri.max(axis=0)
     return out
 
 
@@ -292,6 +300,9 @@ _SENSITIVITY_KEYS = (
     "css1_ic502",
     "css2_ic501",
     "css",
+    "s_sum",
+    "s_mean",
+    "s_max",
 )
 
 
@@ -550,7 +561,7 @@ def score_synergy(
     correct_baseline : {"non", "part", "all"}
         SynergyFinder's baseline correction (default none).
     sensitivity : bool
-        Also compute RI, IC50 and CSS (2-drug blocks).
+        Also compute RI, IC50, CSS and the S-scores (2-drug blocks).
     loewe : {"synergyfinder", "exact"}
         ``"synergyfinder"`` (default) takes SynergyFinder 3's Loewe reference: the best of 100
         evenly spaced responses between the lowest and highest fitted asymptote, which
