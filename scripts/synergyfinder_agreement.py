@@ -20,6 +20,10 @@ import pandas as pd
 from repurposekit.io.synergy import read_synergy
 from repurposekit.synergy import score_synergy
 
+# the tests' helpers: one place that builds the synthetic frame and matches cells to SynergyFinder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "synergy"))
+from _synergy_helpers import merge_with_reference, synthetic_musyc_frame
+
 SETS = [
     ("Mathews", "mathews_screening_data.csv", "mathews_sf373_synergy_scores.csv", None, 2),
     ("ONEIL", "ONEIL_replicate_mean.csv", "ONEIL_mean_sf373_synergy_scores.csv", "inhibition", 2),
@@ -34,44 +38,17 @@ SETS = [
 ]
 
 
-def _synthetic(ref_dir: Path) -> pd.DataFrame:
-    s = pd.read_csv(ref_dir / "synthetic_musyc_6x6_matrix.csv")
-    return pd.DataFrame(
-        {
-            "block_id": 1,
-            "drug1": "A",
-            "drug2": "B",
-            "dose1_molar": s["d1"] * 1e-6,
-            "dose2_molar": s["d2"] * 1e-6,
-            "inhibition_pct": 100 * (1 - s["E_noisy"]),
-            "unit1": "uM",
-            "unit2": "uM",
-        }
-    )
-
-
-def _merge(cells: pd.DataFrame, ref: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Match cells on dose / smallest non-zero dose (the files' units differ from molar)."""
-    cells, ref = cells.copy(), ref.copy()
-    for i in range(1, k + 1):
-        col = cells[f"dose{i}_molar"]
-        cells[f"key{i}"] = np.round(col / col.where(col > 0).min(), 6)
-        ref[f"key{i}"] = np.round(
-            ref[f"conc{i}"] / ref[f"conc{i}"].where(ref[f"conc{i}"] > 0).min(), 6
-        )
-    keys = ["block_id"] + [f"key{i}" for i in range(1, k + 1)]
-    return cells.merge(ref, on=keys, suffixes=("", "_sf"))
-
-
 def main(ref_dir: Path) -> None:
     rows = []
     for name, data, scores, scale, k in SETS:
         if data is None:
-            df = _synthetic(ref_dir)
+            df = synthetic_musyc_frame(ref_dir.parents[1])
         else:
             df = read_synergy(ref_dir / data, input_scale=scale, default_unit="uM")
         res = score_synergy(df, methods=["zip", "loewe", "bliss", "hsa"], sensitivity=False)
-        m = _merge(res.cells, pd.read_csv(ref_dir / scores), k)
+        m = merge_with_reference(
+            res.cells, pd.read_csv(ref_dir / scores), [f"conc{i}" for i in range(1, k + 1)]
+        )
         m = m[m["combination"]]
         blocks = res.blocks.set_index("block_id")
         for b, s in m.groupby("block_id"):

@@ -37,3 +37,39 @@ def bliss_surface_arrays():
     e2 = 80 * d**1.3 / (d**1.3 + 2e-7**1.3)
     resp = 100 * (1 - (1 - e1[:, None] / 100) * (1 - e2[None, :] / 100))
     return d, resp
+
+
+def synthetic_musyc_frame(reference_dir):
+    """The synthetic MuSyC 6x6 matrix (doses in uM, E = viability fraction) as a tidy table."""
+    s = load(reference_dir, "synthetic_musyc_6x6_matrix.csv")
+    return pd.DataFrame(
+        {
+            "block_id": 1,
+            "drug1": "A",
+            "drug2": "B",
+            "dose1_molar": s["d1"] * 1e-6,
+            "dose2_molar": s["d2"] * 1e-6,
+            "inhibition_pct": 100 * (1 - s["E_noisy"]),
+            "unit1": "uM",
+            "unit2": "uM",
+        }
+    )
+
+
+def merge_with_reference(cells, ref, conc_cols):
+    """Our cells joined to SynergyFinder's per-cell table (every reference row must match).
+
+    The reference concentrations are in the file's unit (nM or uM): cells are matched on the
+    dose divided by the smallest non-zero dose of its drug, rounded to 6 digits.
+    """
+    cells, ref = cells.copy(), ref.copy()
+    for k, c in enumerate(conc_cols, start=1):
+        col = cells[f"dose{k}_molar"]
+        cells[f"key{k}"] = np.round(col / col.where(col > 0).min(), 6)
+        ref[f"key{k}"] = np.round(ref[c] / ref[c].where(ref[c] > 0).min(), 6)
+    keys = ["block_id"] + [f"key{k}" for k in range(1, len(conc_cols) + 1)]
+    m = cells.merge(ref, on=keys, suffixes=("", "_sf"))
+    if len(m) != len(ref):
+        msg = f"{len(ref) - len(m)} reference cells have no match in our cells"
+        raise AssertionError(msg)
+    return m

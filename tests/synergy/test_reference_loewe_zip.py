@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-from _synergy_helpers import load
+from _synergy_helpers import load, merge_with_reference, synthetic_musyc_frame
 
 from repurposekit.io.synergy import read_synergy
 from repurposekit.synergy import _kernels as K
@@ -60,26 +59,12 @@ def test_loewe_and_zip_reference_given_synergyfinder_fits(reference_dir):
 
 
 def _synthetic(reference_dir):
-    s = load(reference_dir, "synthetic_musyc_6x6_matrix.csv")
-    return pd.DataFrame(
-        {
-            "block_id": 1,
-            "drug1": "A",
-            "drug2": "B",
-            "dose1_molar": s["d1"] * 1e-6,
-            "dose2_molar": s["d2"] * 1e-6,
-            "inhibition_pct": 100 * (1 - s["E_noisy"]),
-            "unit1": "uM",
-            "unit2": "uM",
-        }
-    )
+    return synthetic_musyc_frame(reference_dir)
 
 
 def _merged(reference_dir, res, scores, k=2):
-    from test_reference_synergyfinder import _merge
-
     ref = load(reference_dir, scores)
-    m = _merge(res, ref, [f"conc{i}" for i in range(1, k + 1)])
+    m = merge_with_reference(res.cells, ref, [f"conc{i}" for i in range(1, k + 1)])
     return m[m["combination"]]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _synergy_helpers import merge_with_reference, synthetic_musyc_frame
 
 from repurposekit.io.synergy import read_synergy
 from repurposekit.synergy import score_synergy
@@ -13,19 +14,7 @@ SF = "synergy/synergyfinder"
 
 
 def _merge(res, ref, conc_cols):
-    cells = res.cells.copy()
-    # reference concentrations are in the file's unit (nM or uM); match on rounded molar values
-    for k, c in enumerate(conc_cols, start=1):
-        cells[f"key{k}"] = np.round(
-            cells[f"dose{k}_molar"]
-            / cells[f"dose{k}_molar"].where(cells[f"dose{k}_molar"] > 0).min(),
-            6,
-        )
-        ref[f"key{k}"] = np.round(ref[c] / ref[c].where(ref[c] > 0).min(), 6)
-    keys = ["block_id"] + [f"key{k}" for k in range(1, len(conc_cols) + 1)]
-    m = cells.merge(ref, on=keys, suffixes=("", "_sf"))
-    assert len(m) == len(ref)
-    return m
+    return merge_with_reference(res.cells, ref, conc_cols)
 
 
 @pytest.mark.parametrize(
@@ -69,20 +58,8 @@ def test_zip_well_determined_synthetic(reference_dir):
     """Synthetic MuSyC 6x6: every LL.4 fit is well-determined, so ZIP must match per cell."""
     import pandas as pd
 
-    s = pd.read_csv(reference_dir / SF / "synthetic_musyc_6x6_matrix.csv")
     ref = pd.read_csv(reference_dir / SF / "synthetic_musyc_6x6_sf373_synergy_scores.csv")
-    df = pd.DataFrame(
-        {
-            "block_id": 1,
-            "drug1": "A",
-            "drug2": "B",
-            "dose1_molar": s["d1"] * 1e-6,
-            "dose2_molar": s["d2"] * 1e-6,
-            "inhibition_pct": 100 * (1 - s["E_noisy"]),
-            "unit1": "uM",
-            "unit2": "uM",
-        }
-    )
+    df = synthetic_musyc_frame(reference_dir)
     res = score_synergy(df, methods=["zip", "bliss", "hsa"], sensitivity=False)
     m = _merge(res, ref, ["conc1", "conc2"])
     # ZIP depends on drc's optimiser: 1e-2 % points on well-determined fits (issue tolerance)
