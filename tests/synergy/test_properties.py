@@ -64,8 +64,15 @@ def test_missing_cell_and_replicates(bliss_surface, rng):
     rep = pd.concat([df, df.assign(inhibition_pct=df["inhibition_pct"] + 1.0)], ignore_index=True)
     res = score_synergy(rep, methods=["bliss", "hsa", "zip"], sensitivity=False)
     assert len(res.cells) == 35
-    # replicate means are the surface + 0.5 everywhere: Bliss excess of a uniformly shifted surface
-    assert np.isfinite(res.blocks["bliss"]).all()
+    # replicate means are the surface + 0.5 everywhere; Bliss of that shifted surface by hand,
+    # over the 24 combination cells left (one was dropped)
+    shifted = resp + 0.5
+    ref = 100 * (1 - (1 - shifted[:, :1] / 100) * (1 - shifted[:1, :] / 100))
+    keep = np.ones(resp.shape, dtype=bool)
+    keep[divmod(20, resp.shape[1])] = False  # row 20 of the frame = cell (3, 2) of the matrix
+    keep[0, :] = keep[:, 0] = False  # combination cells only
+    expected = (shifted - ref)[keep].mean()
+    np.testing.assert_allclose(res.blocks["bliss"].iloc[0], expected, rtol=1e-12)
     boot = score_synergy(
         rep, methods=["bliss"], replicates="bootstrap", n_boot=30, rng=rng, sensitivity=False
     )
@@ -96,4 +103,14 @@ def test_three_drug_bliss_hsa_zip():
     )
     res = score_synergy(df, methods=["bliss", "hsa", "zip"], sensitivity=False)
     np.testing.assert_allclose(res.blocks["bliss"], 0.0, atol=1e-9)
-    assert res.blocks["hsa"].iloc[0] > 0
+    # HSA, closed form: mean over the 8 all-drug cells of observed - best single agent
+    single = {x: 100 * x / (x + 3e-7) for x in d}
+    combo = df[(df[["dose1_molar", "dose2_molar", "dose3_molar"]] > 0).all(axis=1)]
+    best = combo[["dose1_molar", "dose2_molar", "dose3_molar"]].map(single.get).max(axis=1)
+    expected_hsa = (combo["inhibition_pct"] - best).mean()
+    np.testing.assert_allclose(res.blocks["hsa"], expected_hsa, rtol=1e-12)
+    # ZIP: every monotherapy and row/column curve has 3 points on an exact LL.4 (b = -1,
+    # c = 0, d = 100, e = 3e-7), so each fit interpolates its points; the surface is Bliss-
+    # independent, hence ZIP = 0 in every cell (measured 1.4e-10: least-squares rounding)
+    np.testing.assert_allclose(res.cells["zip_synergy"], 0.0, atol=1e-8)
+    np.testing.assert_allclose(res.blocks["zip"], 0.0, atol=1e-8)

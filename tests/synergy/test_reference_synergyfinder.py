@@ -66,6 +66,8 @@ def test_zip_well_determined_synthetic(reference_dir):
     np.testing.assert_allclose(m["zip_ref"], m["ZIP_ref"], atol=1e-2)
     np.testing.assert_allclose(m["zip_fit"], m["ZIP_fit"], atol=1e-2)
     np.testing.assert_allclose(m["zip_synergy"], m["ZIP_synergy"], atol=1e-2)
+    # block means from the reference README (synthetic_musyc_6x6_sf373_*): ZIP 5.499355,
+    # Bliss 5.554928, HSA 13.27118 (printed to 7 significant digits, hence 1e-6 / 1e-5)
     np.testing.assert_allclose(res.blocks["zip"], 5.499355, atol=1e-2)
     np.testing.assert_allclose(res.blocks["bliss"], 5.554928, atol=1e-6)
     np.testing.assert_allclose(res.blocks["hsa"], 13.27118, atol=1e-5)
@@ -89,10 +91,34 @@ def test_zip_reference_surface_oneil(reference_dir):
 
 
 def test_sensitivity_ri_well_determined(reference_dir):
+    import pandas as pd
+
     df = read_synergy(reference_dir / SF / "ONEIL_replicate_mean.csv", input_scale="inhibition")
     res = score_synergy(df, methods=["bliss"])
-    # RI of niraparib / L-778123 (well-determined curves): 16.807 / 48.574 (rounded to 1e-3)
-    np.testing.assert_allclose(res.blocks["ri_2"], [16.807, 48.574], atol=2e-3)
+    pairs = pd.read_csv(reference_dir / SF / "ONEIL_mean_sf373_drug_pairs.csv")
+    # RI of niraparib / L-778123 (well-determined curves; 16.807 / 48.574 in the file, which
+    # SynergyFinder rounds to 1e-3): half a rounding unit plus drc's stopping point, 2e-3
+    np.testing.assert_allclose(res.blocks["ri_2"], pairs["ri_2"], atol=2e-3)
+
+
+def test_css_oneil(reference_dir):
+    """CSS (79.7365 / -0.3055 in SynergyFinder): each drug's row at the partner's IC50 is an
+    LL.4 fit predicted at that IC50, so CSS inherits drc's stopping points on those rows and
+    on MK-1775, whose EC50 lies past the top dose (IC50 capped at 0.5 uM in both). Measured:
+    |dCSS| 0.069 / 0.030, |dcss1_ic502| 0.238 / 0.142, |dcss2_ic501| 0.376 / 0.083."""
+    import pandas as pd
+
+    df = read_synergy(reference_dir / SF / "ONEIL_replicate_mean.csv", input_scale="inhibition")
+    b = score_synergy(df, methods=["bliss"]).blocks
+    pairs = pd.read_csv(reference_dir / SF / "ONEIL_mean_sf373_drug_pairs.csv")
+    # IC50: MK-1775 capped at the top dose in both; niraparib / L-778123 well determined
+    # (measured 3e-7 / 1e-5 relative); paclitaxel (block 2) is a step between two doses
+    # (fit1_status "not converged (not identifiable)"): 0.6 % apart, not compared
+    assert b["ic50_1_molar"].iloc[0] == pytest.approx(pairs["ic50_1"].iloc[0] * 1e-6, rel=1e-12)
+    np.testing.assert_allclose(b["ic50_2_molar"], pairs["ic50_2"] * 1e-6, rtol=1e-4)
+    np.testing.assert_allclose(b["css"], pairs["css"], atol=0.1)
+    for col in ("css1_ic502", "css2_ic501"):
+        np.testing.assert_allclose(b[col], pairs[col], atol=0.4)
 
 
 def test_s_scores_from_css_and_ri(reference_dir):
