@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -79,17 +81,43 @@ def test_toy_flat_at_half_uses_midpoint(expected):
     assert kaplan_meier(df).median()["median"].iloc[0] == ref["median_R"]
 
 
-def test_curve_ending_flat_at_half_uses_last_followup():
-    # S = 0.5 from t=2 to the last (censored) follow-up at 9: R gives (2 + 9) / 2
-    df = pd.DataFrame({"time": [1, 2, 5, 9], "event": [0, 1, 0, 0]})
-    res = kaplan_meier(df)
-    assert res.table["survival"].iloc[-1] == pytest.approx(2 / 3)
-    df = pd.DataFrame({"time": [1, 2, 9, 9], "event": [1, 0, 0, 0]})
-    df = pd.DataFrame({"time": [2, 4, 9], "event": [1, 0, 0]})
-    df = pd.DataFrame({"time": [2, 3, 4, 9], "event": [1, 1, 0, 0]})
-    res = kaplan_meier(df)
-    assert res.table["survival"].iloc[-1] == pytest.approx(0.5)
-    assert res.median()["median"].iloc[0] == pytest.approx((3 + 9) / 2)
+TOY = Path(__file__).resolve().parents[1] / "data" / "survival"
+
+
+def _toy_r(name, conf_type):
+    ref = pd.read_csv(TOY / name, comment="#")
+    return ref[(ref.dataset == "toy") & (ref.conf_type == conf_type)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("conf_type", ["log", "log-log", "plain"])
+def test_curve_ending_flat_at_half_uses_last_followup(conf_type):
+    # km_toy_cases.csv and the R rows come from generate_survival_r.R (survival 3.5-3
+    # survfit + quantile.survfit). toy1: S = 1/2 from t = 3 to the last (censored) follow-up
+    # at 9; toy2: S = 1/2 from t = 2 (two deaths) to 9; toy4: as toy1 but the last subject
+    # dies at 9; toy3/5/6/7 never reach 1/2 (median not reached, NaN = R's NA)
+    toy = pd.read_csv(TOY / "km_toy_cases.csv", comment="#")
+    res = kaplan_meier(toy, by="case", conf_type=conf_type)
+    tab = res.table.reset_index(drop=True)
+    ref = _toy_r("survfit_tables_from_r.csv", conf_type)
+    assert np.array_equal(tab["case"].astype(str), ref["group"])
+    for col in ("time", "n_risk", "n_event", "n_censor"):
+        assert np.array_equal(tab[col].to_numpy(float), ref[col].to_numpy(float)), col
+    # same closed-form estimates: agreement to floating-point rounding (R writes 15 digits)
+    for col in ("survival", "std_err", "lower", "upper"):
+        np.testing.assert_allclose(tab[col], ref[col], rtol=1e-12, atol=1e-14, err_msg=col)
+    q = res.quantile([0.25, 0.5, 0.75]).reset_index(drop=True)
+    ref_q = _toy_r("survfit_quantiles_from_r.csv", conf_type)
+    assert np.array_equal(q["case"].astype(str), ref_q["group"])
+    assert np.array_equal(q["q"].to_numpy(), ref_q["q"].to_numpy())
+    # quantiles are observed times or midpoints of two: exact equality, NaN = not reached
+    for col in ("time", "lower", "upper"):
+        np.testing.assert_array_equal(q[col].to_numpy(float), ref_q[col].to_numpy(float), col)
+    # the median table reports the same R values (toy1 (3 + 9) / 2, toy2 (2 + 9) / 2)
+    med = res.median().set_index("case")["median"]
+    r_med = ref_q[ref_q["q"] == 0.5].set_index("group")["time"]
+    np.testing.assert_array_equal(med.to_numpy(float), r_med.loc[med.index].to_numpy(float))
+    assert r_med["toy1"] == 6.0  # guards the regenerated file: R's (3 + 9) / 2
+    assert r_med["toy2"] == 5.5  # R's (2 + 9) / 2
 
 
 # ---------------------------------------------------------------- lifelines cross-check

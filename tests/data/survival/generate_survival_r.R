@@ -2,7 +2,9 @@
 ## Usage (from the repository root):
 ##   Rscript tests/data/survival/generate_survival_r.R tests/data/survival
 ## Writes survfit_tables_from_r.csv, survfit_quantiles_from_r.csv, survdiff_from_r.csv,
-## coxph_from_r.csv. Inputs are the MIT-licensed CSVs in the same folder.
+## coxph_from_r.csv and km_toy_cases.csv. Inputs are the MIT-licensed CSVs in the same folder
+## plus the small hand-made "toy" curves defined below (written to km_toy_cases.csv so the
+## Python tests read exactly the data R was run on).
 suppressPackageStartupMessages(library(survival))
 args <- commandArgs(trailingOnly = TRUE)
 d <- if (length(args)) args[1] else "."
@@ -16,11 +18,27 @@ gehan <- read.csv(file.path(d, "gehan.csv")); gehan$arm <- ifelse(gehan$group ==
 waltons <- read.csv(file.path(d, "waltons.csv"))
 rossi <- read.csv(file.path(d, "rossi.csv"))
 cr <- read.csv(file.path(d, "CR1197_time_to_1500_first_at_or_above.csv"))
+# Toy curves for the median / quantile edge cases of quantile.survfit (one stratum each):
+#   toy1: S = 3/4, 1/2 at t = 2, 3, then censored at 4 and 9: flat at exactly 0.5 to the end
+#   toy2: two deaths at 2 (S = 1/2), censored at 5 and 9: flat at 0.5 from the first event
+#   toy3: S never reaches 0.5 (one death among four, last follow-up 9): median not reached
+#   toy4: as toy1 but the last subject dies at 9: flat at 0.5 up to the next event time
+#   toy5: censored at 1, S = 2/3 after t = 2: not reached
+#   toy6: S = 3/4 after t = 1, all others censored at 9
+#   toy7: S = 2/3 after t = 2, censored at 4 and 9
+# Names toy1..toy7 sort the same in every collation, so strata order = Python's sorted order.
+toy <- data.frame(
+  case = rep(paste0("toy", 1:7), c(4, 4, 4, 4, 4, 4, 3)),
+  time = c(2, 3, 4, 9,  2, 2, 5, 9,  3, 5, 7, 9,  2, 3, 4, 9,  1, 2, 5, 9,  1, 2, 9, 9,  2, 4, 9),
+  event = c(1, 1, 0, 0,  1, 1, 0, 0,  1, 0, 0, 0,  1, 1, 0, 1,  0, 1, 0, 0,  1, 0, 0, 0,  1, 0, 0)
+)
+wr(toy, "km_toy_cases.csv")
 sets <- list(
   gehan = list(data = gehan, f = Surv(time, status) ~ arm, by = "arm"),
   waltons = list(data = waltons, f = Surv(T, E) ~ group, by = "group"),
   rossi = list(data = rossi, f = Surv(week, arrest) ~ fin, by = "fin"),
-  cr1197 = list(data = cr, f = Surv(time, event) ~ Treatment, by = "Treatment")
+  cr1197 = list(data = cr, f = Surv(time, event) ~ Treatment, by = "Treatment"),
+  toy = list(data = toy, f = Surv(time, event) ~ case, by = "case")  # last: rows appended
 )
 tabs <- list(); qs <- list()
 for (nm in names(sets)) for (ct in c("log", "log-log", "plain")) {
