@@ -106,7 +106,18 @@ def test_km_endpoints_use_the_survival_module():
     pfs = time_to_event(df, time="pfs_days", event="pfs_event", landmarks=[180])
     ref = kaplan_meier(df, time="pfs_days", event="pfs_event").median()
     assert pfs.median["median"].iloc[0] == ref["median"].iloc[0]
-    assert 0 <= pfs.landmarks["survival"].iloc[0] <= 1
+    # landmark S(180): the survival module's own value (same function, exact), and lifelines'
+    # product-limit estimate at 180 days (same estimator, rounding only: 1e-12)
+    from lifelines import KaplanMeierFitter
+
+    km = kaplan_meier(df, time="pfs_days", event="pfs_event").survival_at(180)
+    assert pfs.landmarks["survival"].iloc[0] == km["survival"].iloc[0]
+    for col in ("std_err", "lower", "upper", "n_risk"):
+        assert pfs.landmarks[col].iloc[0] == km[col].iloc[0]
+    kmf = KaplanMeierFitter().fit(df["pfs_days"], df["pfs_event"])
+    s180 = float(kmf.survival_function_at_times(180.0).iloc[0])
+    assert pfs.landmarks["survival"].iloc[0] == pytest.approx(s180, rel=1e-12)
+    assert 0 < s180 < 1  # the landmark lies inside the follow-up, not a trivial 0 or 1
     assert "PFS" in pfs.summary()
     assert len(pfs.to_frame()) == 1
     dor = duration_of_response(df)

@@ -59,7 +59,9 @@ def test_other_rules(cr1197, expected, rule, key):
     assert es.logrank.chisq == pytest.approx(e["logrank_4group_chi2"], abs=1e-5)
 
 
-def test_threshold_2000_single_event_uses_firth(cr1197, expected):
+def test_threshold_2000_single_event_uses_firth(cr1197, expected, invivo_ref):
+    from repurposekit.survival import cox_ph
+
     e = expected["cr1197_time_to_endpoint"]["rule_first_at_or_above_2000"]
     es = endpoint_survival(cr1197, threshold_mm3=2000)
     assert es.logrank.chisq == pytest.approx(e["logrank_4group_chi2"], abs=1e-5)
@@ -68,8 +70,40 @@ def test_threshold_2000_single_event_uses_firth(cr1197, expected):
         assert med[g] == pytest.approx(v)
     hr = es.to_frame().set_index("group")["hazard_ratio"]
     # one event in the combination arm: Firth keeps the HR finite and positive
+    assert es.settings["cox_firth"]
     assert 0 < hr["Palbociclib+Cetuximab"] < 0.2
     assert es.settings["threshold_mm3"] == 2000
+    # R coxphf (the Firth anchor) is not packaged in Debian, so it cannot be run here.
+    # repurposekit.survival.cox_ph(firth=True) is anchored in tests/survival; the endpoint
+    # code must give what it gives on the time/event table derived straight from the raw
+    # wide CSV (first day with TV >= 2000, else censored at the last measured day; days
+    # re-based to the first column). Same rows, order, Efron ties: rounding only, 1e-12.
+    ref = cox_ph(
+        _times_from_raw(invivo_ref / "invivoSyn" / "CR1197.csv", 2000.0),
+        covariates=["group"],
+        reference={"group": "Vehicle"},
+        firth=True,
+    ).coefficients
+    got = es.cox.coefficients
+    assert list(got.index) == list(ref.index)
+    for col in ("coef", "hr", "se", "p_value", "hr_lower", "hr_upper"):
+        np.testing.assert_allclose(got[col], ref[col], rtol=1e-12, atol=0)
+    for g in ref.index:
+        assert hr[g.removeprefix("group[").removesuffix("]")] == pytest.approx(
+            ref.loc[g, "hr"], rel=1e-12
+        )
+
+
+def _times_from_raw(path, threshold: float) -> pd.DataFrame:
+    raw = pd.read_csv(path)
+    days = np.array([float(c) for c in raw.columns[2:]])
+    rows = []
+    for treatment, v in zip(raw["Treatment"], raw.iloc[:, 2:].to_numpy(float), strict=True):
+        ok = np.isfinite(v)
+        hit = np.flatnonzero(ok & (v >= threshold))
+        t = days[hit[0]] if len(hit) else days[ok][-1]
+        rows.append((treatment, t - days[0], int(len(hit) > 0)))
+    return pd.DataFrame(rows, columns=["group", "time", "event"])
 
 
 def test_bad_rule_and_threshold(cr1197):
