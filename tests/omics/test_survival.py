@@ -1,12 +1,14 @@
-"""Survival association against R survival 3.5-3 (coxph/survdiff), cut points, bad input."""
+"""Survival association vs R survival 3.5-3 (coxph/survdiff); cut points vs R maxstat, lifelines."""
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from repurposekit import DataValidationError
 from repurposekit.omics import (
@@ -16,6 +18,8 @@ from repurposekit.omics import (
     survival_association,
 )
 from repurposekit.omics._cox import logrank_two_group
+
+DATA = Path(__file__).parents[1] / "data" / "omics"
 
 
 @pytest.mark.reference
@@ -122,13 +126,77 @@ def test_cutpoints(rng):
     opt = cutpoint_analysis(feats["noise"], clin, method="optimal")
     assert opt.p_corrected >= opt.p_value
     assert opt.scan["prop_high"].between(0.1, 0.9).all()
-    assert opt.statistic == pytest.approx(
-        opt.scan["statistic"].abs().max() * np.sign(opt.statistic)
-    )
     alt = cutpoint_analysis(feats["noise"], clin, correction="altman")
-    assert alt.p_corrected >= alt.p_value
+    assert alt.p_value == opt.p_value
+    assert alt.p_corrected == pytest.approx(altman_p(opt.p_value), rel=1e-15)
     with pytest.raises(DataValidationError, match="min_prop"):
         cutpoint_analysis(feats["noise"], clin, min_prop=0.6)
+
+
+def _maxstat_data():
+    d = pd.read_csv(DATA / "maxstat_surv.csv", index_col="sample", float_precision="round_trip")
+    scan = pd.read_csv(DATA / "maxstat_scan_r.tsv", sep="\t", float_precision="round_trip")
+    summ = pd.read_csv(DATA / "maxstat_summary_r.tsv", sep="\t", float_precision="round_trip").iloc[
+        0
+    ]
+    return d, scan, summ
+
+
+def test_optimal_cutpoint_against_r_maxstat_and_survdiff():
+    """Optimal cut vs R maxstat 0.7-25 (smethod = "LogRank", pmethod = "Lau92", minprop 0.1).
+
+    Same candidate cuts and the same numerator (O − E of one group), but a different
+    standardisation: we divide by survdiff's hypergeometric variance, maxstat by the
+    permutation variance of the log-rank scores, m(N−m)/(N²(N−1))·(NΣa² − (Σa)²). Both are
+    valid under H0 yet differ under an effect, so the maximising cut and M differ (here M
+    6.65 at 1.187 vs maxstat's 4.72 at 0.149; Lau92 p 2.9e-9 vs 1.2e-4). The test pins
+    each shared piece to its peer: cuts = maxstat's, statistic² = survdiff's chi-square at
+    every cut, |O − E| = maxstat's M × √(permutation variance), and our Lausen–Schumacher p
+    = maxstat's pLausen92 (at our M, and at maxstat's M).
+    """
+    d, scan, summ = _maxstat_data()
+    before = d.copy()
+    res = cutpoint_analysis(d["marker"], d[["time", "event"]], method="optimal")
+    assert d.equals(before)
+    ours = res.scan
+    # candidate set: maxstat keeps m = #low in [floor(0.1 N), floor(0.9 N)]; N = 120 makes
+    # that identical to our 0.1 ≤ prop_high ≤ 0.9 (values parsed from the same text).
+    np.testing.assert_array_equal(ours["cutpoint"].to_numpy(), scan["cut"].to_numpy())
+    # closed forms with summation-order rounding only: measured ≤ 8e-15 relative
+    np.testing.assert_allclose(ours["statistic"] ** 2, scan["survdiff_chisq"], rtol=1e-12)
+    np.testing.assert_allclose(np.sign(ours["statistic"]), np.sign(scan["survdiff_o_minus_e_high"]))
+    o_minus_e = ours["statistic"].abs() * np.sqrt(scan["survdiff_var"])
+    np.testing.assert_allclose(
+        o_minus_e, scan["maxstat_stat"] * np.sqrt(scan["maxstat_perm_var"]), rtol=1e-12
+    )
+    assert res.cutpoint == summ["survdiff_best_cut"]
+    assert abs(res.statistic) == pytest.approx(summ["survdiff_max_stat"], rel=1e-12)
+    np.testing.assert_allclose(
+        ours["p_value"], stats.chi2.sf(scan["survdiff_chisq"], 1), rtol=1e-10
+    )
+    # Lausen & Schumacher (1992): identical formula to maxstat's pLausen92 (b ≥ 1)
+    assert res.p_corrected == pytest.approx(summ["lau92_at_survdiff_max"], rel=1e-12)
+    assert lausen_schumacher_p(summ["maxstat_statistic"]) == pytest.approx(
+        summ["maxstat_p_lau92"], rel=1e-12
+    )
+
+
+def test_median_split_against_lifelines_and_survdiff():
+    from lifelines.statistics import logrank_test
+
+    d, _, summ = _maxstat_data()
+    res = cutpoint_analysis(d["marker"], d[["time", "event"]], method="median")
+    high = d["marker"] > d["marker"].median()
+    lr = logrank_test(
+        d.loc[high, "time"], d.loc[~high, "time"], d.loc[high, "event"], d.loc[~high, "event"]
+    )
+    # the same closed form (no ties in time): measured relative differences ≤ 1.1e-14
+    assert res.cutpoint == d["marker"].median()
+    assert res.statistic**2 == pytest.approx(lr.test_statistic, rel=1e-12)
+    assert res.statistic**2 == pytest.approx(summ["median_split_chisq"], rel=1e-12)
+    assert res.p_value == pytest.approx(lr.p_value, rel=1e-10)
+    assert res.p_value == pytest.approx(summ["median_split_p"], rel=1e-10)
+    assert res.p_corrected == res.p_value
 
 
 def test_cutpoint_corrections_known_values():

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from repurposekit._exceptions import DataValidationError
+from repurposekit._exceptions import DataValidationError, StatisticalWarning, warn
 from repurposekit._provenance import settings as _settings
 from repurposekit.omics._kernels import bh_adjust
 from repurposekit.omics._scores import check_expression
@@ -67,31 +67,63 @@ class DEResult:
         return volcano(self, ax=ax, **kwargs)
 
 
-def _trigamma_inverse(x: np.ndarray) -> np.ndarray:
-    """Solve trigamma(y) = x by Newton's method (Smyth 2004, limma ``trigammaInverse``)."""
-    x = np.asarray(x, float)
+def _trigamma_inverse(x: float) -> float:
+    """Solve trigamma(y) = x (Smyth 2004; as limma ``trigammaInverse``).
+
+    Newton's method from y = 1/2 + 1/x, stopped at a relative step below 1e-8; for
+    x > 1e7 and x < 1e-6 the asymptotes y = 1/√x and y = 1/x are used directly.
+    """
+    x = float(x)
+    if x > 1e7:
+        return 1.0 / np.sqrt(x)
+    if x < 1e-6:
+        return 1.0 / x
     y = 0.5 + 1.0 / x
     for _ in range(50):
-        tri = special.polygamma(1, y)
-        dif = tri * (1 - tri / x) / special.polygamma(2, y)
-        y = y + dif
-        if np.all(-dif / y < 1e-8):
+        tri = float(special.polygamma(1, y))
+        dif = tri * (1 - tri / x) / float(special.polygamma(2, y))
+        y += dif
+        if -dif / y < 1e-8:
             break
     return y
 
 
 def _fit_f_dist(s2: np.ndarray, d: float) -> tuple[float, float]:
-    """Prior df d0 and scale s0² of the sample variances (limma ``fitFDist``, no covariate)."""
-    ok = s2 > 0
-    z = np.log(s2[ok])
-    e = z - special.digamma(d / 2) + np.log(d / 2)
+    """Prior df d0 and scale s0² of the sample variances (limma ``fitFDist``, no covariate).
+
+    As limma: variances that are exactly zero are kept but offset to 1e-5 × the median
+    (with a warning), and when the spread of log s² does not exceed its sampling variance
+    d0 = ∞ and s0² = mean(s²).
+    """
+    x = np.asarray(s2, float)
+    x = np.maximum(x[np.isfinite(x) & (x > -1e-15)], 0.0)
+    if x.size == 0:
+        return np.nan, np.nan
+    if x.size == 1:
+        return 0.0, float(x[0])
+    m = float(np.median(x))
+    if m == 0:
+        warn(
+            "more than half of the genes have zero variance: the empirical-Bayes prior of the "
+            "moderated t is unreliable; filter out unexpressed genes first.",
+            StatisticalWarning,
+        )
+        m = 1.0
+    elif (x == 0).any():
+        warn(
+            f"{int((x == 0).sum())} gene(s) have zero variance; offset to 1e-5 × the median "
+            "variance when fitting the prior (as limma); consider filtering them out.",
+            StatisticalWarning,
+        )
+    x = np.maximum(x, 1e-5 * m)
+    e = np.log(x) - special.digamma(d / 2) + np.log(d / 2)
     emean = e.mean()
     evar = ((e - emean) ** 2).sum() / (e.size - 1) - special.polygamma(1, d / 2)
     if evar > 0:
-        d0 = 2 * float(_trigamma_inverse(np.array(evar)))
+        d0 = 2 * _trigamma_inverse(evar)
         s0 = float(np.exp(emean + special.digamma(d0 / 2) - np.log(d0 / 2)))
     else:
-        d0, s0 = np.inf, float(np.exp(emean))
+        d0, s0 = np.inf, float(x.mean())
     return d0, s0
 
 
@@ -134,7 +166,8 @@ def differential_expression(
     Moderated t (Smyth 2004): pooled variance :math:`s_g^2` on :math:`d = n-2` df; prior
     :math:`d_0, s_0^2` fitted to all genes by the method of moments on :math:`\log s^2`;
     :math:`\tilde s_g^2 = (d_0 s_0^2 + d s_g^2)/(d_0+d)`,
-    :math:`t = \Delta / (\tilde s_g\sqrt{1/n_1+1/n_2})` on :math:`d+d_0` df.
+    :math:`t = \Delta / (\tilde s_g\sqrt{1/n_1+1/n_2})` on :math:`\min(d+d_0, Gd)` df
+    (:math:`G` genes), as limma ``eBayes`` (trend = FALSE, robust = FALSE).
 
     References
     ----------
@@ -186,7 +219,8 @@ def differential_expression(
             se = np.sqrt(post * (1 / n1 + 1 / n2))
             with np.errstate(invalid="ignore", divide="ignore"):
                 tstat = lfc / se
-            df = np.full_like(s2, d + d0 if np.isfinite(d0) else np.inf)
+            # limma caps the total df at the pooled residual df of all genes
+            df = np.full_like(s2, min(d + d0, d * s2.size))
         p = 2 * stats.t.sf(np.abs(tstat), df)
         table = pd.DataFrame(
             {
