@@ -125,7 +125,9 @@ def test_cutpoints(rng):
     assert med.summary_table.set_index("group").loc["high", "n"] == 60
     opt = cutpoint_analysis(feats["noise"], clin, method="optimal")
     assert opt.p_corrected >= opt.p_value
-    assert opt.scan["prop_high"].between(0.1, 0.9).all()
+    # maxstat's rule: floor(0.1 n) <= #low <= floor(0.9 n)
+    n_low = np.rint((1 - opt.scan["prop_high"]) * len(clin))
+    assert n_low.between(np.floor(0.1 * len(clin)), np.floor(0.9 * len(clin))).all()
     alt = cutpoint_analysis(feats["noise"], clin, correction="altman")
     assert alt.p_value == opt.p_value
     assert alt.p_corrected == pytest.approx(altman_p(opt.p_value), rel=1e-15)
@@ -143,42 +145,61 @@ def _maxstat_data():
 
 
 def test_optimal_cutpoint_against_r_maxstat_and_survdiff():
-    """Optimal cut vs R maxstat 0.7-25 (smethod = "LogRank", pmethod = "Lau92", minprop 0.1).
-
-    Same candidate cuts and the same numerator (O − E of one group), but a different
-    standardisation: we divide by survdiff's hypergeometric variance, maxstat by the
-    permutation variance of the log-rank scores, m(N−m)/(N²(N−1))·(NΣa² − (Σa)²). Both are
-    valid under H0 yet differ under an effect, so the maximising cut and M differ (here M
-    6.65 at 1.187 vs maxstat's 4.72 at 0.149; Lau92 p 2.9e-9 vs 1.2e-4). The test pins
-    each shared piece to its peer: cuts = maxstat's, statistic² = survdiff's chi-square at
-    every cut, |O − E| = maxstat's M × √(permutation variance), and our Lausen–Schumacher p
-    = maxstat's pLausen92 (at our M, and at maxstat's M).
+    """Optimal cut vs R maxstat 0.7-25 (smethod = "LogRank", pmethod = "Lau92", minprop 0.1),
+    which survminer's surv_cutpoint calls: the default (permutation variance of the
+    log-rank scores) reproduces maxstat's cut, statistic at every cut and p; the
+    ``variance="hypergeometric"`` option reproduces survdiff's chi-square at every cut.
+    Closed forms with summation-order rounding only: measured <= 8e-15 relative.
     """
     d, scan, summ = _maxstat_data()
     before = d.copy()
     res = cutpoint_analysis(d["marker"], d[["time", "event"]], method="optimal")
     assert d.equals(before)
     ours = res.scan
-    # candidate set: maxstat keeps m = #low in [floor(0.1 N), floor(0.9 N)]; N = 120 makes
-    # that identical to our 0.1 ≤ prop_high ≤ 0.9 (values parsed from the same text).
+    # candidate set: maxstat keeps m = #low in [floor(0.1 N), floor(0.9 N)]
     np.testing.assert_array_equal(ours["cutpoint"].to_numpy(), scan["cut"].to_numpy())
-    # closed forms with summation-order rounding only: measured ≤ 8e-15 relative
-    np.testing.assert_allclose(ours["statistic"] ** 2, scan["survdiff_chisq"], rtol=1e-12)
+    np.testing.assert_allclose(ours["statistic"].abs(), scan["maxstat_stat"], rtol=1e-12)
     np.testing.assert_allclose(np.sign(ours["statistic"]), np.sign(scan["survdiff_o_minus_e_high"]))
-    o_minus_e = ours["statistic"].abs() * np.sqrt(scan["survdiff_var"])
-    np.testing.assert_allclose(
-        o_minus_e, scan["maxstat_stat"] * np.sqrt(scan["maxstat_perm_var"]), rtol=1e-12
+    assert res.cutpoint == summ["maxstat_cut"]
+    assert abs(res.statistic) == pytest.approx(summ["maxstat_statistic"], rel=1e-12)
+    assert res.p_corrected == pytest.approx(summ["maxstat_p_lau92"], rel=1e-12)
+
+    hyp = cutpoint_analysis(
+        d["marker"], d[["time", "event"]], method="optimal", variance="hypergeometric"
     )
-    assert res.cutpoint == summ["survdiff_best_cut"]
-    assert abs(res.statistic) == pytest.approx(summ["survdiff_max_stat"], rel=1e-12)
+    np.testing.assert_array_equal(hyp.scan["cutpoint"].to_numpy(), scan["cut"].to_numpy())
+    np.testing.assert_allclose(hyp.scan["statistic"] ** 2, scan["survdiff_chisq"], rtol=1e-12)
     np.testing.assert_allclose(
-        ours["p_value"], stats.chi2.sf(scan["survdiff_chisq"], 1), rtol=1e-10
+        hyp.scan["p_value"], stats.chi2.sf(scan["survdiff_chisq"], 1), rtol=1e-10
     )
-    # Lausen & Schumacher (1992): identical formula to maxstat's pLausen92 (b ≥ 1)
-    assert res.p_corrected == pytest.approx(summ["lau92_at_survdiff_max"], rel=1e-12)
+    # same numerator (O - E of the high group), two variances
+    np.testing.assert_allclose(
+        hyp.scan["statistic"].abs() * np.sqrt(scan["survdiff_var"]),
+        ours["statistic"].abs() * np.sqrt(scan["maxstat_perm_var"]),
+        rtol=1e-12,
+    )
+    assert hyp.cutpoint == summ["survdiff_best_cut"]
+    assert abs(hyp.statistic) == pytest.approx(summ["survdiff_max_stat"], rel=1e-12)
+    assert hyp.p_corrected == pytest.approx(summ["lau92_at_survdiff_max"], rel=1e-12)
+    # Lausen & Schumacher (1992): the same formula as maxstat's pLausen92 (1 below b = 1)
     assert lausen_schumacher_p(summ["maxstat_statistic"]) == pytest.approx(
         summ["maxstat_p_lau92"], rel=1e-12
     )
+    assert lausen_schumacher_p(0.95) == 1.0
+    with pytest.raises(DataValidationError, match="variance"):
+        cutpoint_analysis(d["marker"], d[["time", "event"]], variance="exact")
+
+
+def test_logrank_scores_match_exactranktests_with_ties():
+    """Log-rank scores with tied times as exactRankTests::cscores(type = "LogRank"), which
+    maxstat uses; values from R (exactRankTests 0.8-35) on t = 1,2,2,3,3,3,5,6,6,8 with
+    events 1,1,0,1,1,1,0,1,1,0: a tied block enters with n - #{t <= u} + 1 at risk."""
+    from repurposekit.omics._survival import _logrank_scores
+
+    t = np.array([1, 2, 2, 3, 3, 3, 5, 6, 6, 8], dtype=float)
+    e = np.array([1, 1, 0, 1, 1, 1, 0, 1, 1, 0])
+    r_cscores = [0.9, 0.775, -0.225, 0.175, 0.175, 0.175, -0.825, -0.825, -0.825, -1.825]
+    np.testing.assert_allclose(_logrank_scores(t, e), r_cscores, rtol=0, atol=1e-15)
 
 
 def test_median_split_against_lifelines_and_survdiff():

@@ -281,16 +281,35 @@ def lausen_schumacher_p(stat: float, *, min_prop: float = 0.1, max_prop: float =
     r"""Approximate p of a maximally selected standardised statistic (Lausen & Schumacher 1992).
 
     :math:`P(M \ge b) \approx \frac{4\varphi(b)}{b} + \varphi(b)\,(b - \frac1b)
-    \log\frac{\varepsilon_2(1-\varepsilon_1)}{(1-\varepsilon_2)\varepsilon_1}`, capped at 1.
+    \log\frac{\varepsilon_2(1-\varepsilon_1)}{(1-\varepsilon_2)\varepsilon_1}`, capped at 1,
+    and 1 for :math:`b < 1` where the approximation does not hold (as R maxstat's
+    ``pLausen92``).
     """
     b = abs(stat)
-    if b <= 0:
+    if b < 1:  # the approximation holds for b >= 1; below it the p is 1 (as maxstat)
         return 1.0
     phi = stats.norm.pdf(b)
     p = 4 * phi / b + phi * (b - 1 / b) * np.log(
         max_prop * (1 - min_prop) / ((1 - max_prop) * min_prop)
     )
     return float(min(max(p, 0.0), 1.0))
+
+
+def _logrank_scores(t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    r"""Log-rank scores of censored times as maxstat/exactRankTests ``cscores(type="LogRank")``.
+
+    :math:`a_i = \delta_i - \sum_{u \le t_i} d_u / (n - \#\{t \le u\} + 1)` over the
+    event times :math:`u` (:math:`d_u` events at :math:`u`); without ties these are the Savage
+    scores, :math:`\delta_i - \hat\Lambda(t_i)` with the Nelson–Aalen estimate.
+    """
+    n = t.size
+    order = np.sort(t)
+    ev_times, d = np.unique(t[e == 1], return_counts=True)
+    n_le = np.searchsorted(order, ev_times, side="right")  # #{t <= u}
+    cum = np.cumsum(d / (n - n_le + 1.0))
+    k = np.searchsorted(ev_times, t, side="right")  # event times <= t_i
+    lam = np.where(k > 0, cum[np.maximum(k - 1, 0)], 0.0)
+    return e - lam
 
 
 def altman_p(p_min: float, *, min_prop: float = 0.1) -> float:
@@ -402,6 +421,7 @@ def cutpoint_analysis(
     sample: str | None = None,
     min_prop: float = 0.1,
     correction: str = "lausen_schumacher",
+    variance: str = "permutation",
 ) -> CutpointResult:
     r"""Dichotomise one feature at its median or at the log-rank-optimal cut point.
 
@@ -416,6 +436,14 @@ def cutpoint_analysis(
         Optimal search only over cuts leaving at least this fraction in each group (ε).
     correction : {"lausen_schumacher", "altman"}
         Correction of the optimal cut's p for the search over cut points.
+    variance : {"permutation", "hypergeometric"}
+        Optimal search: standardisation of the log-rank statistic at each cut (a median split
+        is always the ordinary two-group log-rank test). ``"permutation"`` (default)
+        divides the sum of the high group's log-rank scores by its permutation variance, as R
+        maxstat (``smethod = "LogRank"``) and hence survminer's ``surv_cutpoint`` do, so the
+        optimal cut is theirs; ``"hypergeometric"`` uses survdiff's two-group log-rank
+        variance (its chi-square is the statistic squared). Both are N(0, 1) under no
+        effect; under an effect they can choose different cuts.
 
     Returns
     -------
@@ -423,6 +451,12 @@ def cutpoint_analysis(
 
     Notes
     -----
+    Candidate cuts leave :math:`m` samples at or below the cut with
+    :math:`\lfloor \varepsilon n \rfloor \le m \le \lfloor (1-\varepsilon) n \rfloor`
+    (maxstat's rule). With log-rank scores :math:`a_i` (see ``variance``) and :math:`H_c` the
+    samples above the cut, :math:`S_c = (\sum_{H_c} a_i - (n-m)\bar a)/\sqrt{V_c}`,
+    :math:`V_c = m(n-m)/(n^2(n-1))\,(n\sum a_i^2 - (\sum a_i)^2)`; positive :math:`S_c`
+    means more events than expected above the cut.
     The maximally selected statistic :math:`M = \max_c |S_c|`, where :math:`S_c` is the
     standardised log-rank statistic for the split at :math:`c`, has a null distribution far
     from N(0, 1): the minimal nominal p over cuts is anti-conservative (Altman et al. 1994
@@ -441,6 +475,9 @@ def cutpoint_analysis(
     if correction not in ("lausen_schumacher", "altman"):
         msg = f"correction must be 'lausen_schumacher' or 'altman', got {correction!r}."
         raise DataValidationError(msg)
+    if variance not in ("permutation", "hypergeometric"):
+        msg = f"variance must be 'permutation' or 'hypergeometric', got {variance!r}."
+        raise DataValidationError(msg)
     if not 0 < min_prop < 0.5:
         msg = f"min_prop must be in (0, 0.5), got {min_prop}."
         raise DataValidationError(msg)
@@ -454,9 +491,11 @@ def cutpoint_analysis(
     n = x.size
     ux = np.unique(x)
     cands = ux[:-1]
-    prop_high = np.array([(x > c).mean() for c in cands])
+    n_low = np.searchsorted(np.sort(x), cands, side="right")
+    prop_high = 1.0 - n_low / n
     if method == "optimal":
-        ok = (prop_high >= min_prop) & (prop_high <= 1 - min_prop)
+        ok = (n_low >= np.floor(min_prop * n)) & (n_low <= np.floor((1 - min_prop) * n))
+        ok &= (n_low > 0) & (n_low < n)
         cands, prop_high = cands[ok], prop_high[ok]
     else:
         med = float(np.median(x))
@@ -466,9 +505,16 @@ def cutpoint_analysis(
         msg = f"{name}: no cut point leaves ≥ {min_prop:.0%} of {n} samples in each group."
         raise DataValidationError(msg)
     groups = x[:, None] > cands[None, :]
-    o, ex, v = _cox.logrank_scan(t, e, groups)
+    if variance == "hypergeometric" or method == "median":  # a median split: survdiff's test
+        o, ex, v = _cox.logrank_scan(t, e, groups)
+        num = o - ex
+    else:
+        a = _logrank_scores(t, e)
+        m_high = groups.sum(axis=0).astype(float)
+        num = a @ groups - m_high * a.mean()
+        v = m_high * (n - m_high) / (n**2 * (n - 1)) * (n * (a**2).sum() - a.sum() ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        s = (o - ex) / np.sqrt(v)
+        s = num / np.sqrt(v)
     pvals = 2 * special.ndtr(-np.abs(s))
     best = int(np.nanargmax(np.abs(s)))
     stat = float(s[best])
@@ -501,7 +547,14 @@ def cutpoint_analysis(
     scan = pd.DataFrame(
         {"cutpoint": cands, "prop_high": prop_high, "statistic": s, "p_value": pvals}
     )
-    st = _settings(method=method, time=time, event=event, min_prop=min_prop, correction=correction)
+    st = _settings(
+        method=method,
+        time=time,
+        event=event,
+        min_prop=min_prop,
+        correction=correction,
+        variance=variance,
+    )
     return CutpointResult(
         feature=name,
         method=method,
