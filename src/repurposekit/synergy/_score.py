@@ -13,7 +13,7 @@ from repurposekit._exceptions import DataValidationError
 from repurposekit._provenance import settings as _settings
 from repurposekit.synergy import _kernels as K
 from repurposekit.synergy._calls import call_score
-from repurposekit.synergy._ll4 import fit_ll4, ll4
+from repurposekit.synergy._sensitivity import SENSITIVITY_KEYS, sensitivity_scores
 
 __all__ = ["CONVENTION", "METHODS", "SynergyScores", "drug_columns", "score_synergy"]
 
@@ -226,43 +226,6 @@ class _Layout:
         return self.uval[i][self.first[i][blocks][:, None] + np.arange(n_i)]
 
 
-def _sensitivity(resp: np.ndarray, doses: list[np.ndarray], fits) -> dict[str, np.ndarray]:
-    """RI, IC50 (capped at the top dose), CSS and S-scores per block of a 2-drug stack."""
-    out: dict[str, np.ndarray] = {}
-    singles = K.single_responses(resp)
-    for i in range(2):
-        raw = doses[i].copy()
-        raw[:, 0] = 0.0
-        out[f"ri_{i + 1}"] = K.relative_inhibition(raw, singles[i])
-        out[f"ic50_{i + 1}_molar"] = np.minimum(fits[i]["e"], doses[i][:, -1])
-    # CSS: response of drug i's curve with drug j fixed at its IC50, then RI over drug i doses
-    for i, j in ((0, 1), (1, 0)):
-        moved = np.moveaxis(resp, (i + 1, j + 1), (1, 2))  # (B, n_i, n_j)
-        B, ni, nj = moved.shape
-        xj = np.broadcast_to(doses[j][:, None, :], (B, ni, nj)).reshape(-1, nj)
-        yj = moved.reshape(-1, nj)
-        ic50 = np.repeat(out[f"ic50_{j + 1}_molar"], ni)
-        if nj == 2:
-            pred = yj[:, 1]
-        else:
-            flat = np.nanmax(yj, axis=1) == np.nanmin(yj, axis=1)
-            f = fit_ll4(xj, K._jitter_flat(yj))
-            pred = ll4(ic50, f["b"], f["c"], f["d"], f["e"])
-            pred = np.where(flat, yj[:, 0], pred)
-            pred = np.where(pred > 100, 100.0, pred)
-        raw = doses[i].copy()
-        raw[:, 0] = 0.0
-        out[f"css{i + 1}_ic50{j + 1}"] = K.relative_inhibition(raw, pred.reshape(B, ni))
-    out["css"] = 0.5 * (out["css1_ic502"] + out["css2_ic501"])
-    # S-scores: combination sensitivity beyond the single drugs' (Malyutina et al. 2019: CSS
-    # minus the summed RIs; SynergyFinder+ adds the mean and max variants)
-    ri = np.stack([out["ri_1"], out["ri_2"]])
-    out["s_sum"] = out["css"] - ri.sum(axis=0)
-    out["s_mean"] = out["css"] - ri.mean(axis=0)
-    out["s_max"] = out["css"] - ri.max(axis=0)
-    return out
-
-
 def _score_stack(
     resp: np.ndarray,
     doses: list[np.ndarray],
@@ -288,22 +251,8 @@ def _score_stack(
     if "loewe" in methods:
         out["loewe_ref"], out["loewe_synergy"] = K.loewe(resp, raw_doses, fits, exact=loewe_exact)
     if sensitivity and resp.ndim == 3:
-        out.update(_sensitivity(resp, doses, fits))
+        out.update(sensitivity_scores(resp, doses, fits))
     return out
-
-
-_SENSITIVITY_KEYS = (
-    "ic50_1_molar",
-    "ic50_2_molar",
-    "ri_1",
-    "ri_2",
-    "css1_ic502",
-    "css2_ic501",
-    "css",
-    "s_sum",
-    "s_mean",
-    "s_max",
-)
 
 
 def _scalar(v: Any) -> Any:
@@ -448,7 +397,7 @@ def _score_arrays(
             part["fit_flag"] = out["fit_flag"].reshape(nbs, R).any(axis=1)
             for i in range(k):
                 part[f"fit{i + 1}_status"] = out["fit_status"][:, i].reshape(nbs, R).max(axis=1)
-        for key in _SENSITIVITY_KEYS:
+        for key in SENSITIVITY_KEYS:
             if key in out:
                 part[key] = np.nanmean(out[key].reshape(nbs, R), axis=1)
         block_parts.append(part)
