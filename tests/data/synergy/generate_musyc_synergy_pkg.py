@@ -34,7 +34,8 @@ def main(ref: Path) -> None:
         df = pd.read_csv(ref / "synergy" / "synergy_pkg" / name)
         fit_gamma = "cooperativity" in name
         model = MuSyC(fit_gamma=fit_gamma)
-        np.random.seed(0)  # synergy 1.0.0 draws its multi-start points from numpy's global RNG
+        # synergy 1.0.0 draws its multi-start points from numpy's global RNG: seed that one
+        np.random.seed(0)  # noqa: NPY002
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(df["d1"].to_numpy(), df["d2"].to_numpy(), df["E"].to_numpy())
