@@ -75,3 +75,22 @@ def test_bad_input_exit_code_2(tmp_path):
     assert r.returncode == 2
     assert "row 3" in r.stderr
     assert "conc_r" in r.stderr
+
+
+def test_score_reports_flagged_blocks(tmp_path):
+    rows = ["block_id,drug_row,drug_col,conc_r,conc_c,response,conc_r_unit,conc_c_unit"]
+    # drug A: a step before its first dose (all doses at the plateau) -> EC50 not identifiable
+    a = {0: 0.0, 1: 60.0, 10: 61.0, 100: 60.5}
+    b = {0: 0.0, 1: 10.0, 10: 50.0, 100: 85.0}
+    for ca, ya in a.items():
+        for cb, yb in b.items():
+            y = 100 * (1 - (1 - ya / 100) * (1 - yb / 100))
+            rows.append(f"1,A,B,{ca},{cb},{y:.4f},nM,nM")
+    f = tmp_path / "step.csv"
+    f.write_text("\n".join(rows) + "\n")
+    r = CliRunner().invoke(
+        app,
+        ["synergy", "score", str(f), "--input-scale", "inhibition", "--out", str(tmp_path / "o")],
+    )
+    assert r.exit_code == 0, r.output
+    assert "1 block(s) rest on a monotherapy fit that is not identifiable" in r.output

@@ -201,6 +201,13 @@ def score(
         + (f", errors.csv ({len(errors)})" if len(errors) else "")
         + (f", musyc.csv ({len(musyc_fits)} fitted)" if "musyc" in wanted else "")
     )
+    if "fit_flag" in blocks and blocks["fit_flag"].any():
+        n_flag = int(blocks["fit_flag"].sum())
+        console.print(
+            f"{n_flag} block(s) rest on a monotherapy fit that is not identifiable "
+            "(fit_flag; fitN_status says which drug and why): read their ZIP/Loewe/CSS as "
+            "robustness cases — SynergyFinder's drc may report other values there."
+        )
 
 
 def _join_flags(flags) -> str:
