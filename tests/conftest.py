@@ -14,6 +14,10 @@ matplotlib.use("Agg")
 settings.register_profile("deterministic", derandomize=True, deadline=None, max_examples=60)
 settings.load_profile("deterministic")
 
+# tests/data holds fixtures and the scripts that regenerate them (some need R or the `bench`
+# extra): they are not test modules, so --doctest-modules must not import them
+collect_ignore_glob = ["data/*"]
+
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("RK_REFERENCE", REPO.parent / "shared" / "reference"))
 
