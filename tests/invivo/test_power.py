@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from repurposekit import DataValidationError
-from repurposekit.invivo import prepare_growth_data, synergy_power
+from repurposekit.invivo import prepare_growth_data, synergy_power, synergy_power_nlme
 
 ARMS = ["C", "A", "B", "AB"]
 DAYS = np.array([0, 3, 7, 10, 14, 17, 21], dtype=float)
@@ -87,3 +87,76 @@ def test_power_reproducible_and_input_untouched(pilot):
 def test_power_bad_input(pilot, kwargs, needle):
     with pytest.raises(DataValidationError, match=needle):
         synergy_power(pilot, arms=ARMS, **{"n_sim": 5, "day": 21, **kwargs})
+
+
+@pytest.mark.reference
+def test_nlme_power_reproduces_synergylmm_pwrsamplesize(reference_dir):
+    """SynergyLMM's published a-priori power example (PwrSampleSize, Bliss; values in
+    ../shared/reference/invivo/expected_values.json, printed to 7 digits): npg 1..10, days
+    0, 3, ..., 30, rates 0.079 / 0.075 / 0.063 / 0.035 per day, sd_ranef 0.039 (relative to
+    sigma, as nlme stores it) and sigma 0.215. Measured max difference 4.6e-8, within the
+    5e-8 rounding of the printed values; asserted at 1e-7."""
+    import json
+
+    ev = json.loads((reference_dir / "invivo" / "expected_values.json").read_text())
+    pub = ev["synergylmm_grwth_data"]["published_a_priori_power_PwrSampleSize_Bliss"]
+    expected = pd.Series(pub["power_by_n"]).rename(index=int).sort_index()
+    tab = synergy_power_nlme(
+        [0.079, 0.075, 0.063, 0.035],
+        days=np.arange(0, 31, 3),
+        sd_ranef=0.039,
+        sd_resid=0.215,
+        n_per_group=list(expected.index),
+        ranef_scale="relative",
+    )
+    np.testing.assert_allclose(tab["power"], expected.to_numpy(), rtol=0, atol=1e-7)
+    # the same in absolute units (random-slope SD per day = 0.039 x 0.215)
+    absolute = synergy_power_nlme(
+        [0.079, 0.075, 0.063, 0.035],
+        days=np.arange(0, 31, 3),
+        sd_ranef=0.039 * 0.215,
+        sd_resid=0.215,
+        n_per_group=list(expected.index),
+    )
+    np.testing.assert_allclose(absolute["power"], tab["power"], rtol=1e-14)
+
+
+def test_nlme_power_matches_the_closed_form_at_large_df():
+    """With many rows the F(1, df) test is the z test: power -> the normal closed form of
+    synergy_power's ``power_analytic`` (Phi(lambda - z) + Phi(-lambda - z))."""
+    from scipy import stats
+
+    days = np.arange(0, 200, 1.0)
+    tab = synergy_power_nlme(
+        [0.10, 0.07, 0.06, 0.0], days=days, sd_ranef=0.012, sd_resid=0.1, n_per_group=[6]
+    )
+    lam = np.sqrt(tab["noncentrality"].iloc[0])
+    z = stats.norm.ppf(0.975)
+    closed = stats.norm.sf(z - lam) + stats.norm.cdf(-z - lam)
+    # df = 4*6*200 - 24 - 3 = 4773: F vs normal differ by O(1/df)
+    assert tab["df_denominator"].iloc[0] == 4 * 6 * 200 - 24 - 3
+    assert tab["power"].iloc[0] == pytest.approx(closed, abs=1e-3)
+    assert tab["effect"].iloc[0] == pytest.approx(0.10 - 0.07 - 0.06 + 0.0, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"rates": [0.1, 0.2, 0.3]}, "4 growth rates"),
+        ({"days": [5]}, "two measurement times"),
+        ({"ranef_scale": "log"}, "ranef_scale"),
+        ({"sd_resid": 0.0}, "sd_resid > 0"),
+        ({"n_per_group": [0]}, "group sizes"),
+    ],
+)
+def test_nlme_power_bad_input(kwargs, needle):
+    args = {
+        "rates": [0.079, 0.075, 0.063, 0.035],
+        "days": [0, 3, 6],
+        "sd_ranef": 0.01,
+        "sd_resid": 0.2,
+    }
+    args.update(kwargs)
+    rates = args.pop("rates")
+    with pytest.raises(DataValidationError, match=needle):
+        synergy_power_nlme(rates, **args)

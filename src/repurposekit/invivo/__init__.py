@@ -57,7 +57,7 @@ from repurposekit.invivo._growth import (
     growth_curves,
     growth_rates,
 )
-from repurposekit.invivo._power import SynergyPower, synergy_power
+from repurposekit.invivo._power import SynergyPower, synergy_power, synergy_power_nlme
 from repurposekit.invivo._survival import (
     ENDPOINT_RULES,
     EndpointSurvival,
@@ -116,6 +116,7 @@ __all__ = [
     "response_counts",
     "study_calendar",
     "synergy_power",
+    "synergy_power_nlme",
     "tgi_synergy",
     "time_to_endpoint",
     "tumour_growth_inhibition",

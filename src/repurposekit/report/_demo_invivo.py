@@ -117,14 +117,17 @@ def build(out: Path) -> Section:
     )
     sec.table(
         pw.table[["n_per_group", "day", "effect", "combination_index", "power", "power_se"]]
-        .assign(power_closed_form=pw.table["power_analytic"])
+        .assign(
+            power_closed_form=pw.table["power_analytic"], power_synergylmm=pw.table["power_nlme"]
+        )
         .round(4),
         "synergy_power",
         caption=f"A-priori power of the Bliss synergy test on day {pw_day:g} (2 weeks of "
         "treatment) for n mice per arm: 100 studies simulated from the fitted mixed model "
         f"(random-slope SD {pw.parameters['sd_ranef']:.3g}/day, residual SD "
         f"{pw.parameters['sd_resid']:.3g}), refitted and tested at p < 0.05; power_se: Monte "
-        "Carlo SE; closed form: the same test with known variance components.",
+        "Carlo SE; closed form: the same test with known variance components; SynergyLMM: "
+        "its PwrSampleSize F test (exemplary data, nlme's df) on the same design.",
     )
     mr = iv.mrecist(gd)
     sec.table(mr.counts(), "mrecist", caption="mRECIST (Gao et al. 2015) per group.")
