@@ -108,7 +108,9 @@ def synergy_heatmap(
     if len(row) and method in row:
         title += f": {row[method].iloc[0]:.2f} (p={row[f'{method}_p_value'].iloc[0]:.2g})"
     ax.set_title(title)
-    flagged = len(row) and method in ("zip", "loewe") and bool(row.get("fit_flag", [False]).iloc[0])
+    flagged = (
+        len(row) and method in ("zip", "loewe") and "fit_flag" in row and row["fit_flag"].iloc[0]
+    )
     if flagged:  # the score rests on an ill-determined monotherapy fit: say so on the figure
         why = [
             f"{row[f'drug{i}'].iloc[0]}: {row[f'fit{i}_status'].iloc[0]}"

@@ -26,7 +26,6 @@ __all__ = [
     "bliss",
     "block_summary",
     "fit_curves",
-    "fit_flags",
     "fit_status",
     "hsa",
     "loewe",
@@ -137,7 +136,8 @@ def fit_status(fits: list[dict[str, np.ndarray]], doses: list[np.ndarray]) -> np
     the first dose); 2 = EC50 more than 100x above the highest dose (no plateau); 3 = the
     optimiser did not converge (typically a step between two doses: the slope has no finite
     optimum). Labels in :data:`FIT_STATUS`. On codes 1-3, ZIP, Loewe, RI
-    and CSS depend on where an optimiser stops and may differ from drc's (SynergyFinder).
+    and CSS depend on where an optimiser stops and may differ from drc's (SynergyFinder); a
+    block is flagged (``fit_flag``) when any of its drugs has a code > 0.
     """
     codes = np.zeros((doses[0].shape[0], len(fits)), dtype=np.int8)
     for k, (f, d) in enumerate(zip(fits, doses, strict=True)):
@@ -146,15 +146,6 @@ def fit_status(fits: list[dict[str, np.ndarray]], doses: list[np.ndarray]) -> np
             [~f["converged"], f["e"] > hi * 100, f["e"] < lo / 100], [3, 2, 1], default=0
         )
     return codes
-
-
-def fit_flags(fits: list[dict[str, np.ndarray]], doses: list[np.ndarray]) -> np.ndarray:
-    """True for blocks with an ill-determined monotherapy fit (robustness, not precision).
-
-    A fit is flagged when the optimiser did not converge or its EC50 lies more than a factor
-    100 outside the tested non-zero doses (:func:`fit_status` gives which drug and why).
-    """
-    return (fit_status(fits, doses) > 0).any(axis=1)
 
 
 def _jitter_flat(y: np.ndarray) -> np.ndarray:
